@@ -1,0 +1,59 @@
+# Two commands for a new user: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# python3.13 may be on PATH, or only inside pyenv's versions folder.
+PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kb
+# A fresh test database in CI and in fresh clones; `make test REUSE_DB=1` keeps it between runs.
+PYTEST_DB := $(if $(REUSE_DB),--reuse-db,--create-db)
+
+.PHONY: help install browser postgres run test lint check-deploy benchmark
+
+help:
+	@echo "make run    set up, load the Cerebrolysin demo into SQLite, serve on 127.0.0.1:$(PORT)"
+	@echo "make test   lint, checks and the whole test suite against PostgreSQL"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "python3.13 is needed and was not found" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
+
+run: install
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py load_demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/compounds/cerebrolysin/"
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Production settings must pass Django's deployment checks with nothing silenced.
+check-deploy: install
+	DEBUG=0 ALLOWED_HOSTS=kb.example.org SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+test: install browser postgres lint check-deploy
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_DB) --cov --cov-report=term:skip-covered
+
+benchmark: install postgres
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py benchmark_import

@@ -1,0 +1,359 @@
+"""The knowledge base: compounds, the pages that make claims about them, the claims, and the
+evidence linking each claim to studies."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from kb import grading
+from kb.vocabulary import (
+    Certainty,
+    ClaimKind,
+    ClaimStatus,
+    Flag,
+    Indirectness,
+    Judgement,
+    Stance,
+    Verdict,
+)
+from studies.models import Study
+
+
+class Compound(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    aliases = models.JSONField(default=list, blank=True)
+    summary = models.TextField(blank=True)
+    regulatory_notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("compound", args=[self.slug])
+
+
+class Source(models.Model):
+    """A page that makes claims: a marketing article, a vendor page, a press release."""
+
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000, null=True, blank=True, unique=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    accessed_on = models.DateField(null=True, blank=True)
+    conflicts_of_interest = models.TextField(
+        blank=True, help_text="Vendor recommendations, prices, affiliate links, sponsorship."
+    )
+    text = models.TextField(blank=True, help_text="The page's text as imported (sanitised).")
+    origin_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("source", args=[self.pk])
+
+
+class Reference(models.Model):
+    """An entry of a source's reference list, resolved to a study when its identifier is known."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="references")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    doi = models.CharField(max_length=255, blank=True)
+    pmid = models.CharField(max_length=9, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    study = models.ForeignKey(
+        Study, on_delete=models.SET_NULL, null=True, blank=True, related_name="references"
+    )
+
+    class Meta:
+        ordering = ["source", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "number"], name="reference_number_unique")
+        ]
+
+    def __str__(self):
+        return f"[{self.number}] {self.text[:80]}"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=ClaimStatus.PUBLISHED)
+
+    def visible_to(self, user):
+        """Published claims for everyone; drafts too for signed-in staff of the knowledge base."""
+        if user.is_authenticated and (
+            user.is_superuser or user.groups.filter(name__in=["editors", "researchers"]).exists()
+        ):
+            return self
+        return self.published()
+
+
+class Claim(models.Model):
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="claims")
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    position = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Order of the sentence in its source."
+    )
+    quote = models.TextField(help_text="The source's sentence, verbatim.")
+    statement = models.TextField(
+        blank=True, help_text="The testable proposition, naming population and outcome."
+    )
+    population = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=20, choices=ClaimKind, default=ClaimKind.BENEFIT)
+    status = models.CharField(max_length=10, choices=ClaimStatus, default=ClaimStatus.DRAFT)
+
+    # Derived by kb.grading from the evidence and the judgements below (see Claim.regrade).
+    computed_verdict = models.CharField(max_length=30, choices=Verdict, default=Verdict.UNGRADED)
+    verdict = models.CharField(max_length=30, choices=Verdict, default=Verdict.UNGRADED)
+    certainty = models.CharField(max_length=10, choices=Certainty, null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    # Flags only an editor sets (overstated, needs_rereview); merged into `flags`.
+    editor_flags = models.JSONField(default=list, blank=True)
+    rationale = models.TextField(blank=True)
+
+    verdict_override = models.CharField(max_length=30, choices=Verdict, null=True, blank=True)
+    override_rationale = models.TextField(blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    override_at = models.DateTimeField(null=True, blank=True)
+
+    # GRADE: five reasons to rate down (null = not judged) and two to rate up.
+    risk_of_bias = models.CharField(max_length=12, choices=Judgement, null=True, blank=True)
+    risk_of_bias_reason = models.TextField(blank=True)
+    inconsistency = models.CharField(max_length=12, choices=Judgement, null=True, blank=True)
+    inconsistency_reason = models.TextField(blank=True)
+    indirectness = models.CharField(max_length=12, choices=Judgement, null=True, blank=True)
+    indirectness_reason = models.TextField(blank=True)
+    imprecision = models.CharField(max_length=12, choices=Judgement, null=True, blank=True)
+    imprecision_reason = models.TextField(blank=True)
+    publication_bias = models.CharField(max_length=12, choices=Judgement, null=True, blank=True)
+    publication_bias_reason = models.TextField(blank=True)
+    large_effect = models.PositiveSmallIntegerField(default=0)
+    large_effect_reason = models.TextField(blank=True)
+    dose_response = models.BooleanField(default=False)
+    dose_response_reason = models.TextField(blank=True)
+
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    graded_at = models.DateTimeField(null=True, blank=True)
+
+    # Optimistic locking: every save through the workbench bumps it; a stale save is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ClaimKind.values), name="claim_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ClaimStatus.values), name="claim_status"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verdict__in=Verdict.values), name="claim_verdict"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(computed_verdict__in=Verdict.values),
+                name="claim_computed_verdict",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verdict_override__isnull=True)
+                | models.Q(verdict_override__in=Verdict.values),
+                name="claim_verdict_override",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(certainty__isnull=True)
+                | models.Q(certainty__in=Certainty.values),
+                name="claim_certainty",
+            ),
+            # Ungraded claims carry no certainty; an override always carries its reason.
+            models.CheckConstraint(
+                condition=~models.Q(verdict=Verdict.UNGRADED) | models.Q(certainty__isnull=True),
+                name="claim_ungraded_has_no_certainty",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verdict_override__isnull=True)
+                | ~models.Q(override_rationale=""),
+                name="claim_override_has_rationale",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(large_effect__lte=2), name="claim_large_effect_0_to_2"
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{domain}__isnull": True})
+                    | models.Q(**{f"{domain}__in": Judgement.values}),
+                    name=f"claim_{domain}_judgement",
+                )
+                for domain in (
+                    "risk_of_bias",
+                    "inconsistency",
+                    "indirectness",
+                    "imprecision",
+                    "publication_bias",
+                )
+            ],
+        ]
+        indexes = [models.Index(fields=["status", "verdict"])]
+
+    def __str__(self):
+        return self.quote[:100]
+
+    def save(self, *args, **kwargs):
+        # The one place grades are derived: every save recomputes them from the evidence and
+        # the judgements, so no caller can leave a stale verdict behind.
+        self.apply_grade()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *GRADE_FIELDS}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("claim", args=[self.pk])
+
+    def evidence_items(self) -> list[grading.EvidenceItem]:
+        if not self.pk:
+            return []
+        return [
+            grading.EvidenceItem(
+                design=ev.study.design,
+                stance=ev.stance,
+                cited_by_source=ev.cited_by_source,
+                indirectness=frozenset(ev.indirectness),
+                harm=ev.harm,
+                retracted=ev.study.retracted,
+            )
+            for ev in self.evidence.select_related("study")
+            if ev.stance
+        ]
+
+    def judgements(self) -> grading.Judgements:
+        return grading.Judgements(
+            risk_of_bias=self.risk_of_bias,
+            inconsistency=self.inconsistency,
+            indirectness=self.indirectness,
+            imprecision=self.imprecision,
+            publication_bias=self.publication_bias,
+            large_effect=self.large_effect,
+            dose_response=self.dose_response,
+        )
+
+    def compute_grade(self) -> grading.Grade:
+        return grading.grade(self.evidence_items(), self.judgements(), graded=self.is_graded)
+
+    def apply_grade(self) -> grading.Grade:
+        result = self.compute_grade()
+        self.computed_verdict = result.verdict
+        self.verdict = grading.effective_verdict(result.verdict, self.verdict_override)
+        self.certainty = result.certainty
+        editor = [code for code in Flag.values if code in self.editor_flags]
+        self.flags = [code for code in Flag.values if code in result.flags or code in editor]
+        return result
+
+    def add_editor_flag(self, code: str) -> None:
+        if code not in self.editor_flags:
+            self.editor_flags = [*self.editor_flags, code]
+
+    @property
+    def is_graded(self) -> bool:
+        return self.graded_at is not None
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [Flag(code).label for code in self.flags if code in Flag.values]
+
+
+GRADE_FIELDS = ("computed_verdict", "verdict", "certainty", "flags")
+
+
+class Evidence(models.Model):
+    """One study weighed for one claim."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="evidence")
+    # Null until an editor has weighed the study against the claim (e.g. a freshly imported
+    # citation); unweighed links take no part in grading.
+    stance = models.CharField(max_length=20, choices=Stance, null=True, blank=True)
+    cited_by_source = models.BooleanField(
+        default=False, help_text="The source cited this study for this claim."
+    )
+    indirectness = models.JSONField(
+        default=list, blank=True, help_text=f"Codes: {', '.join(Indirectness.values)}"
+    )
+    harm = models.BooleanField(
+        default=False,
+        help_text="The study reports more serious adverse events with the compound.",
+    )
+    note = models.TextField(blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "study"], name="evidence_once_per_study"),
+            models.CheckConstraint(
+                condition=models.Q(stance__isnull=True) | models.Q(stance__in=Stance.values),
+                name="evidence_stance_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.study} {self.get_stance_display()} claim {self.claim_id}"
+
+    @property
+    def indirectness_labels(self) -> list[str]:
+        return [Indirectness(code).label for code in self.indirectness if code in Indirectness]
+
+
+class Citation(models.Model):
+    """A citation site: a claim's sentence carries a marker pointing to a reference."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="citations")
+
+    class Meta:
+        ordering = ["reference__number"]
+        constraints = [models.UniqueConstraint(fields=["claim", "reference"], name="citation_once")]
+
+    def __str__(self):
+        return f"claim {self.claim_id} cites [{self.reference.number}]"

@@ -1,0 +1,118 @@
+"""Public pages: read-only, published content for anonymous visitors."""
+
+from collections import Counter
+
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_safe
+
+from kb import grading, selectors
+from kb.models import Compound, Evidence, Source
+from kb.vocabulary import DOWNGRADE_DOMAINS, Certainty, Stance
+from studies.models import Study
+
+
+@require_safe
+def home(request):
+    """The compounds in the knowledge base."""
+    compounds = selectors.compounds_with_counts(request.user)
+    return TemplateResponse(request, "kb/home.html", {"compounds": compounds})
+
+
+@require_safe
+def compound_detail(request, slug):
+    """A compound with each claim's verdict, certainty and flags."""
+    compound = get_object_or_404(Compound, slug=slug)
+    claims = list(selectors.claims_with_evidence(request.user, compound))
+    return TemplateResponse(
+        request,
+        "kb/compound.html",
+        {
+            "compound": compound,
+            "claims": claims,
+            "verdict_counts": selectors.verdict_counts(claims),
+        },
+    )
+
+
+@require_safe
+def claim_detail(request, pk):
+    """A claim, its GRADE assessment and its evidence in ladder order."""
+    claim = get_object_or_404(
+        selectors.visible_claims(request.user).select_related("compound", "source"), pk=pk
+    )
+    evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
+    result = claim.compute_grade()
+    domains = [
+        {
+            "label": label,
+            "judgement": getattr(claim, f"get_{field}_display")(),
+            "reason": getattr(claim, f"{field}_reason"),
+        }
+        for field, label in DOWNGRADE_DOMAINS
+    ]
+    context = {
+        "claim": claim,
+        "evidence": evidence,
+        "grade": result,
+        "domains": domains,
+        "certainty_label": Certainty(claim.certainty).label if claim.certainty else None,
+        "summary_sentence": grading.grade26_sentence(
+            claim.verdict, claim.certainty, claim.statement or claim.quote
+        ),
+        "citations": claim.citations.select_related("reference"),
+    }
+    return TemplateResponse(request, "kb/claim.html", context)
+
+
+@require_safe
+def study_detail(request, pk):
+    """A study's record and the claims it is weighed for."""
+    study = get_object_or_404(Study, pk=pk)
+    claims = selectors.visible_claims(request.user)
+    evidence = (
+        Evidence.objects.filter(study=study, claim__in=claims)
+        .select_related("claim", "claim__compound")
+        .order_by("claim_id")
+    )
+    return TemplateResponse(request, "kb/study.html", {"study": study, "evidence": evidence})
+
+
+@require_safe
+def source_detail(request, pk):
+    """A source page and the audit of its citations: does each cited study back its sentence?"""
+    source = get_object_or_404(Source, pk=pk)
+    citations = list(selectors.citations_of(source, request.user))
+    claim_ids = {citation.claim_id for citation in citations}
+    stances = {
+        (ev.claim_id, ev.study_id): ev
+        for ev in Evidence.objects.filter(claim_id__in=claim_ids).select_related("study")
+    }
+    rows = []
+    for citation in citations:
+        study = citation.reference.study
+        rows.append(
+            {
+                "citation": citation,
+                "study": study,
+                "evidence": stances.get((citation.claim_id, study.pk)) if study else None,
+            }
+        )
+    totals = Counter(row["evidence"].stance for row in rows if row["evidence"])
+    stance_totals = [(code, label, totals.get(code, 0)) for code, label in Stance.choices]
+    claims = selectors.visible_claims(request.user).filter(source=source).order_by("position", "id")
+    context = {
+        "source": source,
+        "rows": rows,
+        "stance_totals": stance_totals,
+        "graded_citations": sum(totals.values()),
+        "claims": claims,
+        "references": source.references.select_related("study"),
+    }
+    return TemplateResponse(request, "kb/source.html", context)
+
+
+@require_safe
+def methodology(request):
+    """How verdicts and certainty are derived, for readers."""
+    return TemplateResponse(request, "kb/methodology.html", {})

@@ -1,0 +1,119 @@
+"""A study: the bibliographic record behind every grade."""
+
+from django.db import models
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+from studies.designs import LEVEL_LABELS, Design, DesignSource, level
+from studies.identifiers import normalise_doi
+
+
+class StudyQuerySet(models.QuerySet):
+    def in_use(self):
+        return self.filter(evidence__isnull=False).distinct()
+
+
+class Study(models.Model):
+    class Kind(models.TextChoices):
+        JOURNAL_ARTICLE = "journal_article", "Journal article"
+        BOOK_CHAPTER = "book_chapter", "Book chapter"
+        BOOK = "book", "Book"
+        OTHER = "other", "Other"
+
+    class RawFormat(models.TextChoices):
+        PUBMED_XML = "pubmed_xml", "PubMed XML"
+        MEDLINE = "medline", "MEDLINE text"
+        CROSSREF_JSON = "crossref_json", "Crossref JSON"
+
+    pmid = models.CharField("PMID", max_length=9, unique=True, null=True, blank=True)
+    doi = models.CharField("DOI", max_length=255, unique=True, null=True, blank=True)
+    pmcid = models.CharField("PMCID", max_length=20, blank=True)
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    journal = models.CharField(max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(max_length=50, blank=True)
+    issue = models.CharField(max_length=50, blank=True)
+    pages = models.CharField(max_length=50, blank=True)
+    # Each author: {"family", "given", "suffix", "collective", "orcid"}, in the record's order.
+    authors = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.JOURNAL_ARTICLE)
+    publication_types = models.JSONField(default=list, blank=True)
+    mesh_terms = models.JSONField(default=list, blank=True)
+    comments_corrections = models.JSONField(default=list, blank=True)
+    design = models.CharField(max_length=20, choices=Design, null=True, blank=True)
+    design_source = models.CharField(
+        max_length=10, choices=DesignSource, default=DesignSource.SUGGESTED
+    )
+    retracted = models.BooleanField(default=False)
+    # An editor's reading notes: never overwritten by a re-import.
+    editor_notes = models.TextField(blank=True)
+    raw_record = models.TextField(null=True, blank=True)
+    raw_format = models.CharField(max_length=20, choices=RawFormat, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = StudyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["-year", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pmid__isnull=True) | models.Q(pmid__regex=r"^[1-9][0-9]{0,8}$"),
+                name="study_pmid_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(doi__isnull=True)
+                | (models.Q(doi__startswith="10.") & models.Q(doi=Lower("doi"))),
+                name="study_doi_normalised",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(design__isnull=True) | models.Q(design__in=Design.values),
+                name="study_design_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(design_source__in=DesignSource.values),
+                name="study_design_source_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first_author_label} {self.year or 'n.d.'}: {self.title[:80]}"
+
+    def save(self, *args, **kwargs):
+        # Store identifiers one way only, so that uniqueness means what it says.
+        self.pmid = self.pmid.strip() if self.pmid and self.pmid.strip() else None
+        self.doi = normalise_doi(self.doi) if self.doi and self.doi.strip() else None
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("study", args=[self.pk])
+
+    @property
+    def level(self) -> int | None:
+        return level(self.design)
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS.get(self.design, "?")
+
+    @property
+    def first_author_label(self) -> str:
+        if not self.authors:
+            return "Anonymous"
+        first = self.authors[0]
+        name = first.get("collective") or first.get("family") or "Anonymous"
+        return f"{name} et al." if len(self.authors) > 1 else name
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""

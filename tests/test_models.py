@@ -1,0 +1,110 @@
+"""The domain model's rules hold in the database itself, not only in forms."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from kb.models import Claim, Evidence
+from kb.vocabulary import Flag, Verdict
+from studies.models import Study
+
+pytestmark = pytest.mark.django_db
+
+
+def test_duplicate_pmid_is_refused(make_study):
+    make_study(pmid="990000123")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_study(pmid="990000123")
+
+
+def test_duplicate_doi_is_refused_whatever_its_spelling(make_study):
+    make_study(doi="10.5555/Test.ONE")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_study(doi="https://doi.org/10.5555/test.one")
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("10.5555/ABC", "10.5555/abc"),
+        ("doi:10.5555/abc", "10.5555/abc"),
+        ("https://dx.doi.org/10.5555/abc", "10.5555/abc"),
+        ("http://doi.org/10.5555%2Fabc", "10.5555/abc"),
+        ("  10.5555/abc  ", "10.5555/abc"),
+    ],
+)
+def test_doi_is_stored_normalised(make_study, given, stored):
+    assert Study.objects.get(pk=make_study(doi=given).pk).doi == stored
+
+
+def test_blank_identifiers_are_stored_as_null_so_many_studies_can_lack_them(make_study):
+    make_study(pmid="", doi="")
+    make_study(pmid=None, doi=None)
+    assert Study.objects.filter(pmid__isnull=True, doi__isnull=True).count() == 2
+
+
+def test_the_database_refuses_a_non_numeric_pmid_or_an_unnormalised_doi(make_study):
+    study = make_study()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Study.objects.filter(pk=study.pk).update(pmid="12a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Study.objects.filter(pk=study.pk).update(doi="10.5555/UPPER")
+
+
+def test_one_evidence_link_per_claim_and_study(make_claim, make_study, make_evidence):
+    claim, study = make_claim(), make_study()
+    make_evidence(claim, study)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_evidence(claim, study)
+
+
+def test_the_database_refuses_unknown_codes(make_claim, make_study):
+    claim = make_claim()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.filter(pk=claim.pk).update(kind="miracle")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Evidence.objects.create(claim=claim, study=make_study(), stance="loves_it")
+
+
+def test_an_override_without_a_rationale_is_refused(make_claim):
+    claim = make_claim()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.filter(pk=claim.pk).update(verdict_override=Verdict.SUPPORTED)
+
+
+def test_a_claim_is_ungraded_until_marked_graded(make_claim, make_study, make_evidence):
+    claim = make_claim()
+    make_evidence(claim, make_study(design="rct"), stance="supports")
+    claim.refresh_from_db()
+    assert (claim.verdict, claim.certainty) == (Verdict.UNGRADED, None)
+
+
+def test_grades_follow_evidence_as_it_is_added_and_removed(make_claim, make_study, make_evidence):
+    claim = make_claim(status="draft")
+    claim.graded_at = claim.created_at
+    claim.save()
+    assert claim.verdict == Verdict.UNPROVEN
+    evidence = make_evidence(claim, make_study(design="systematic_review"), stance="no_effect")
+    claim.refresh_from_db()
+    assert claim.verdict == Verdict.CONTRADICTED
+    assert Flag.CONTRADICTED_BY_EVIDENCE in claim.flags
+    evidence.delete()
+    claim.refresh_from_db()
+    assert (claim.verdict, claim.flags) == (Verdict.UNPROVEN, [])
+
+
+def test_evidence_added_to_a_published_claim_asks_for_rereview(make_claim, make_study):
+    claim = make_claim(status="published")
+    Evidence.objects.create(claim=claim, study=make_study(), stance="supports")
+    claim.refresh_from_db()
+    assert Flag.NEEDS_REREVIEW in claim.flags
+
+
+def test_an_override_keeps_the_computed_verdict_beside_it(make_claim):
+    claim = make_claim()
+    claim.graded_at = claim.created_at
+    claim.verdict_override = Verdict.PROBABLY_NOT_SUPPORTED
+    claim.override_rationale = "The only trial was stopped early for harm."
+    claim.save()
+    claim.refresh_from_db()
+    assert claim.verdict == Verdict.PROBABLY_NOT_SUPPORTED
+    assert claim.computed_verdict == Verdict.UNPROVEN
