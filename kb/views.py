@@ -58,7 +58,10 @@ def claim_detail(request, pk):
         "domains": domains,
         "certainty_label": Certainty(claim.certainty).label if claim.certainty else None,
         "summary_sentence": grading.grade26_sentence(
-            claim.verdict, claim.certainty, claim.statement or claim.quote
+            claim.verdict,
+            claim.certainty,
+            claim.statement or claim.quote,
+            human_evidence=result.best_level is not None,
         ),
         "citations": claim.citations.select_related("reference"),
     }
