@@ -28,9 +28,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
+# The browser tests (tests/browser/) need Debian's Chromium (Playwright's own browser download
+# cannot work here) and axe-core from npm; `npm ci` runs again only when package-lock.json changes.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null || { echo "npm is needed for axe-core: apt-get install nodejs npm" >&2; exit 1; }
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start

@@ -24,6 +24,7 @@ class ImportResult:
     references: int = 0
     unresolved: list[int] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the extractor's, then the importer's
 
 
 def find_study(*, pmid: str | None, doi: str | None) -> Study | None:
@@ -44,7 +45,8 @@ def _source_for(article: Article, source: Source | None) -> Source:
         source = Source.objects.filter(url__isnull=True, title=article.title).first()
     source = source or Source(title=article.title)
     source.title = article.title or source.title
-    source.url = article.url or source.url
+    if article.url and len(article.url) <= Source._meta.get_field("url").max_length:
+        source.url = article.url
     source.author = article.author or source.author
     source.publisher = article.publisher or source.publisher
     source.published_on = article.published or source.published_on
@@ -68,17 +70,26 @@ def save_article(
 
     `keep` decides which proposed claims are saved (the demo keeps the curated ones).
     """
-    result = ImportResult(source=_source_for(article, source))
+    result = ImportResult(source=_source_for(article, source), warnings=list(article.warnings))
     references = {}
     for entry in article.references:
+        doi, url = entry.doi or "", entry.url or ""
+        # Column limits: a value that does not fit is dropped with a warning, never truncated
+        # into a different identifier.
+        if len(doi) > Reference._meta.get_field("doi").max_length:
+            result.warnings.append(f"Reference {entry.number}: DOI too long to store; dropped.")
+            doi = ""
+        if len(url) > Reference._meta.get_field("url").max_length:
+            result.warnings.append(f"Reference {entry.number}: URL too long to store; dropped.")
+            url = ""
         reference, _ = Reference.objects.update_or_create(
             source=result.source,
             number=entry.number,
             defaults={
                 "text": entry.text,
-                "doi": entry.doi or "",
+                "doi": doi,
                 "pmid": entry.pmid or "",
-                "url": entry.url or "",
+                "url": url,
                 "study": find_study(pmid=entry.pmid, doi=entry.doi),
             },
         )

@@ -590,27 +590,36 @@ def _parse_numbers(text: str) -> list[int]:
 
 @dataclass
 class _Marker:
-    offset: int
+    offset: int  # in the text without markers
     numbers: list[int] = field(default_factory=list)
-    link: int | None = None
-    raw: str = ""
+    link: int | None = None  # index into the document's links, for a link used as a citation
 
 
 def _strip_markers(text: str) -> tuple[str, list[_Marker]]:
     """The text without its citation markers, and each marker with its offset in that text."""
     out: list[str] = []
+    length = 0  # of "".join(out), kept as we go: a 2 MB page may hold many markers
     markers: list[_Marker] = []
     last = 0
     for match in _MARKER.finditer(text):
-        if match.group("usup") and _UNIT_BEFORE.search(text[: match.start()]):
+        if match.group("usup") and _UNIT_BEFORE.search(
+            text, max(0, match.start() - 4), match.start()
+        ):
             continue  # "5 m\u00b2" is an area, not a citation
-        out.append(text[last : match.start()])
+        piece = text[last : match.start()]
         last = match.end()
-        clean = "".join(out)
         # "...adverse events..(1)": the second full stop belongs to the marker's notation.
-        if clean.endswith("..") and not clean.endswith("..."):
-            out = [clean[:-1]]
-        marker = _Marker(offset=len("".join(out)), raw=match.group(0).strip())
+        tail = (out[-1][-3:] if out else "") + piece if len(piece) < 3 else piece[-3:]
+        if tail.endswith("..") and not tail.endswith("..."):
+            if piece:
+                piece = piece[:-1]
+            else:
+                out[-1] = out[-1][:-1]
+                length -= 1
+        out.append(piece)
+        length += len(piece)
+        last_char = piece[-1:] or (out[-2][-1:] if len(out) > 1 else "")
+        marker = _Marker(offset=length)
         if match.group("sent") is not None:
             payload = match.group("sent")
             if payload.startswith("n"):
@@ -623,9 +632,9 @@ def _strip_markers(text: str) -> tuple[str, list[_Marker]]:
         else:
             marker.numbers = _parse_numbers(match.group("paren") or match.group("brack"))
         markers.append(marker)
-        rest = text[last:]
-        if out and "".join(out)[-1:].strip() and rest[:1].isalnum():
+        if last_char.strip() and text[last : last + 1].isalnum():
             out.append(" ")  # "abilities.(5)However" must still read as two sentences
+            length += 1
     out.append(text[last:])
     return "".join(out), markers
 
@@ -722,7 +731,11 @@ _ADVICE_ANY = re.compile(
 _DOSE_QUANTITY = re.compile(
     r"\b\d+(?:[.,]\d+)?\s*(?:[-\u2013]\s*\d+(?:[.,]\d+)?\s*)?(?:ml|mg|mcg|µg|g|iu|units?)\b", re.I
 )
-_RATE = re.compile(r"\d\s*%|\bpercent\b|\b\d+\s+(?:in|of)\s+\d+\b", re.I)
+# How often something happens: "5-15% of users", "1 in 100", "rare", "uncommon".
+_RATE = re.compile(
+    r"\d\s*%|\bpercent\b|\b\d+\s+(?:in|of)\s+\d+\b|\b(?:rare|rarely|uncommon|very common)\b",
+    re.I,
+)
 _LABEL = re.compile(r"^[^:.]{1,60}:\s+")
 _HARM_LEAD_IN = re.compile(
     r"side[- ]effects?|adverse|avoid|contraindicat|likelihood|\brisks?\b|managed|"
@@ -888,19 +901,44 @@ def extract_article(data: bytes | str, *, fmt: str = "auto", url: str | None = N
     return _analyse(blocks, links, meta, html_title, times, url, warnings)
 
 
-def _split_reference_section(blocks: list[_Block]) -> tuple[int, int, int]:
-    """(end of body, first reference block, end of references) as block indexes."""
+def _citation_count(blocks: list[_Block], links: list[_Link]) -> int:
+    def cites(block: _Block) -> bool:
+        if _CITATION_LIKE.search(_plain(block.text)):
+            return True
+        return any(
+            any(_identifiers_from_url(links[int(p[1:])].href))
+            for p in _SENTINEL.findall(block.text)
+            if p[:1] == "l" and p[1:].isdigit()
+        )
+
+    return sum(1 for block in blocks if cites(block))
+
+
+def _split_reference_section(blocks: list[_Block], links: list[_Link]) -> tuple[int, int, int]:
+    """(end of body, first reference block, end of references) as block indexes.
+
+    A heading such as "References" or "Sources, Studies, and Scientific Research" followed by
+    entries that read like citations; else the last list that mostly reads like citations.
+    Whatever follows the reference list (author bio, comments) is not body text.
+    """
     for i, block in enumerate(blocks):
         if block.kind == "heading" and _REFERENCE_HEADING.match(_plain(block.text)):
             j = i + 1
             while j < len(blocks) and (
                 blocks[j].kind == "item"
-                or (blocks[j].kind == "paragraph" and _NUMBER_LINE.match(_plain(blocks[j].text)))
+                or (
+                    blocks[j].kind == "paragraph"
+                    and (
+                        _NUMBER_LINE.match(_plain(blocks[j].text))
+                        or _CITATION_LIKE.search(blocks[j].text)
+                    )
+                )
             ):
                 j += 1
-            if j > i + 1:
+            # "Sources of caffeine" followed by a bullet list is not a reference list.
+            entries = blocks[i + 1 : j]
+            if entries and 2 * _citation_count(entries, links) >= len(entries):
                 return i, i + 1, j
-    # No heading: the last run of list items that mostly read like citations.
     runs: list[tuple[int, int]] = []
     i = 0
     while i < len(blocks):
@@ -913,8 +951,7 @@ def _split_reference_section(blocks: list[_Block]) -> tuple[int, int, int]:
         else:
             i += 1
     for start, end in reversed(runs):
-        citation_like = sum(1 for b in blocks[start:end] if _CITATION_LIKE.search(b.text))
-        if citation_like * 2 > end - start:
+        if 2 * _citation_count(blocks[start:end], links) > end - start:
             body_end = start - 1 if start and blocks[start - 1].kind == "heading" else start
             return body_end, start, end
     return len(blocks), len(blocks), len(blocks)
@@ -973,7 +1010,7 @@ def _analyse(
     url: str | None,
     warnings: list[str],
 ) -> Article:
-    body_end, refs_start, refs_end = _split_reference_section(blocks)
+    body_end, refs_start, refs_end = _split_reference_section(blocks, links)
     references = _parse_references(blocks[refs_start:refs_end], links, warnings)
     listed = bool(references)
 
@@ -1001,7 +1038,18 @@ def _analyse(
         if block.kind == "heading":
             section = _plain(clean)
             lead_in = section
-            position += len(spans)
+            if section and _RATE.search(section) and not section.endswith("?"):
+                # "Severe Side Effects (Rare, <1% of users)": a heading that states a rate.
+                claims.append(
+                    ProposedClaim(
+                        quote=section,
+                        references=[],
+                        kind=suggest_kind(section),
+                        position=position,
+                        section=section,
+                    )
+                )
+            position += max(1, len(spans))
             continue
         sentence_refs: list[list[int]] = [[] for _ in spans]
         sentence_affiliate = [False for _ in spans]
@@ -1043,11 +1091,16 @@ def _analyse(
             for n in sentence_refs[k]:
                 if n not in known:
                     unmatched.setdefault(n, []).append(quote)
-            if quote and (_CONFLICT.search(quote) or sentence_affiliate[k]):
-                if quote not in conflicts:
-                    conflicts.append(quote)
-            elif quote and (
-                known or sentence_refs[k] or _is_claim(quote, block, f"{lead_in} {section}")
+            if not quote:
+                position += 1
+                continue
+            conflict = bool(_CONFLICT.search(quote) or sentence_affiliate[k])
+            if conflict and quote not in conflicts:
+                conflicts.append(quote)
+            # A cited sentence is always proposed, even a vendor's; an uncited one if it reads
+            # as a claim and is not a sales pitch.
+            if sentence_refs[k] or (
+                not conflict and _is_claim(quote, block, f"{lead_in} {section}")
             ):
                 claims.append(
                     ProposedClaim(

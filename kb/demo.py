@@ -46,8 +46,8 @@ def upsert_study(entry: dict) -> Study:
         else {"title": entry["title"]}
     )
     study = Study.objects.filter(**lookup).first() or Study(**lookup)
-    for field in STUDY_FIELDS:
-        setattr(study, field, entry.get(field) or ([] if field == "authors" else ""))
+    for name in STUDY_FIELDS:
+        setattr(study, name, entry.get(name) or ([] if name == "authors" else ""))
     study.year = entry.get("year")
     study.pmid = entry.get("pmid")
     study.doi = entry.get("doi")

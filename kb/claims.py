@@ -1,0 +1,452 @@
+"""Editors' writes to a claim, one service per change.
+
+Every service takes the claim's `version` as the editor last saw it. Inside one transaction it
+locks the claim row, refuses a stale version with Conflict (nothing is written), bumps the
+version, makes the change and records who did it and why in the history (django-simple-history).
+Grades are never set here: Claim.save() derives them, and Evidence saves regrade their claim
+through kb.signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from kb.models import Claim, Evidence
+from kb.vocabulary import (
+    DOWNGRADE_DOMAINS,
+    EDITOR_FLAGS,
+    ClaimKind,
+    ClaimStatus,
+    Flag,
+    Indirectness,
+    Judgement,
+    Stance,
+    Verdict,
+)
+from studies.designs import Design, DesignSource
+from studies.identifiers import parse_identifier
+from studies.models import Study
+from studies.records import StudyRecord
+
+# simple-history stores the reason in a CharField(max_length=100).
+REASON_LENGTH = 100
+
+
+class Conflict(Exception):
+    """The claim was saved by someone else since the editor loaded it."""
+
+    def __init__(self, claim: Claim, submitted_version: int):
+        self.claim = claim
+        self.submitted_version = submitted_version
+        super().__init__(
+            f"Claim {claim.pk} is at version {claim.version}; the change was made on version "
+            f"{submitted_version}."
+        )
+
+
+class Refused(ValueError):
+    """A change the rules do not allow (e.g. publishing an ungraded claim); the message says why."""
+
+
+def short_reason(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= REASON_LENGTH else text[: REASON_LENGTH - 1] + "…"
+
+
+@contextmanager
+def _editing(claim_id: int, version: int, *, user, reason: str) -> Iterator[Claim]:
+    """Lock the claim, check the version, bump it, and give every claim history row written
+    inside the block (by the caller or by kb.signals' regrade) this user and reason."""
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        if claim.version != version:
+            raise Conflict(claim, version)
+        history = Claim.history.filter(id=claim_id)
+        last = history.aggregate(last=Max("history_id"))["last"] or 0
+        # Bumped before the change, so the regrade kb.signals saves carries the new version too.
+        Claim.objects.filter(pk=claim_id).update(version=F("version") + 1)
+        claim.version += 1
+        claim._change_reason = short_reason(reason)
+        claim._history_user = user
+        yield claim
+        new_rows = history.filter(history_id__gt=last)
+        new_rows.filter(history_change_reason__isnull=True).update(
+            history_change_reason=short_reason(reason)
+        )
+        if user is not None:
+            new_rows.filter(history_user__isnull=True).update(history_user=user)
+
+
+def _changed_labels(obj, values: dict, labels: dict) -> list[str]:
+    return [labels.get(name, name) for name, value in values.items() if getattr(obj, name) != value]
+
+
+def _reason(action: str, changed: list[str]) -> str:
+    return f"{action}: {', '.join(changed)}" if changed else f"{action}: saved without changes"
+
+
+# ---------------------------------------------------------------------------------------------
+# The claim's own fields
+
+CLAIM_FIELD_LABELS = {
+    "statement": "statement",
+    "kind": "kind",
+    "population": "population",
+    "outcome": "outcome",
+    "editor_flags": "editor flags",
+}
+
+
+def update_claim(
+    *,
+    claim_id: int,
+    version: int,
+    user,
+    statement: str,
+    kind: str,
+    population: str,
+    outcome: str,
+    editor_flags: list[str] | tuple[str, ...] = (),
+) -> Claim:
+    """Edit the testable statement, its kind, population, outcome and the editor's flags."""
+    if kind not in ClaimKind.values:
+        raise Refused(f"Unknown claim kind {kind!r}.")
+    unknown = set(editor_flags) - {flag.value for flag in EDITOR_FLAGS}
+    if unknown:
+        raise Refused(f"Editors cannot set these flags: {', '.join(sorted(unknown))}.")
+    values = {
+        "statement": statement.strip(),
+        "kind": kind,
+        "population": population.strip(),
+        "outcome": outcome.strip(),
+        "editor_flags": [code for code in Flag.values if code in editor_flags],
+    }
+    with transaction.atomic():
+        current = Claim.objects.select_for_update().get(pk=claim_id)
+        reason = _reason("Edited the claim", _changed_labels(current, values, CLAIM_FIELD_LABELS))
+        with _editing(claim_id, version, user=user, reason=reason) as claim:
+            for name, value in values.items():
+                setattr(claim, name, value)
+            claim.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence links
+
+
+def set_evidence(
+    *,
+    claim_id: int,
+    evidence_id: int,
+    version: int,
+    user,
+    stance: str | None,
+    indirectness: list[str] | tuple[str, ...] = (),
+    harm: bool = False,
+    note: str = "",
+    design: str | None = None,
+) -> Claim:
+    """Weigh one linked study for the claim: stance, indirectness, harm, a note; and, when
+    given, confirm or correct the study's design (which every claim citing it is graded by)."""
+    if stance is not None and stance not in Stance.values:
+        raise Refused(f"Unknown stance {stance!r}.")
+    if set(indirectness) - set(Indirectness.values):
+        raise Refused(f"Unknown indirectness codes: {', '.join(sorted(indirectness))}.")
+    if design is not None and design not in Design.values:
+        raise Refused(f"Unknown design {design!r}.")
+    values = {
+        "stance": stance or None,
+        "indirectness": [code for code in Indirectness.values if code in indirectness],
+        "harm": bool(harm),
+        "note": note.strip(),
+    }
+    with transaction.atomic():
+        evidence = Evidence.objects.select_related("study").get(pk=evidence_id, claim_id=claim_id)
+        changed = _changed_labels(evidence, values, {})
+        design_changed = design is not None and (
+            design != evidence.study.design or evidence.study.design_source != DesignSource.EDITOR
+        )
+        if design_changed:
+            changed.append("design")
+        reason = _reason(f"Evidence {evidence.study.first_author_label}", changed)
+        with _editing(claim_id, version, user=user, reason=reason):
+            if design_changed:
+                _set_design(evidence.study, design, user=user, reason=reason, claim_id=claim_id)
+            for name, value in values.items():
+                setattr(evidence, name, value)
+            evidence._change_reason = short_reason(reason)
+            evidence._history_user = user
+            evidence.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+def _set_design(study: Study, design: str, *, user, reason: str, claim_id: int) -> None:
+    study.design = design
+    study.design_source = DesignSource.EDITOR
+    study._change_reason = short_reason(reason)
+    study._history_user = user
+    study.save()
+    # Other claims weigh the same study: their grades follow its design.
+    others = Claim.objects.filter(evidence__study=study).exclude(pk=claim_id).distinct()
+    for other in others:
+        other._change_reason = short_reason(f"Regraded: design of {study.first_author_label}")
+        other._history_user = user
+        other.save()
+
+
+def _cites(claim: Claim, study: Study) -> bool:
+    return claim.citations.filter(reference__study=study).exists()
+
+
+def add_evidence(
+    *,
+    claim_id: int,
+    version: int,
+    user,
+    study_id: int | None = None,
+    record: StudyRecord | None = None,
+) -> Claim:
+    """Link a study to the claim: a stored one (study_id) or a fetched record, stored first.
+
+    The link starts unweighed (no stance), so it changes no grade until an editor weighs it.
+    """
+    if (study_id is None) == (record is None):
+        raise Refused("Choose one study to add.")
+    with transaction.atomic():
+        claim = Claim.objects.get(pk=claim_id)
+        if claim.version != version:
+            raise Conflict(claim, version)
+        study = Study.objects.get(pk=study_id) if study_id else store_record(record, user=user)
+        if claim.evidence.filter(study=study).exists():
+            raise Refused(f"{study} is already linked to this claim.")
+        reason = f"Added evidence {study.first_author_label} {study.year or ''}".strip()
+        with _editing(claim_id, version, user=user, reason=reason) as locked:
+            evidence = Evidence(
+                claim=locked, study=study, cited_by_source=_cites(locked, study), added_by=user
+            )
+            evidence._change_reason = short_reason(reason)
+            evidence._history_user = user
+            evidence.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+def remove_evidence(*, claim_id: int, evidence_id: int, version: int, user) -> Claim:
+    """Unlink a study from the claim; the link's last state stays in the history."""
+    with transaction.atomic():
+        evidence = Evidence.objects.select_related("study").get(pk=evidence_id, claim_id=claim_id)
+        reason = f"Removed evidence {evidence.study.first_author_label} {evidence.study.year or ''}"
+        with _editing(claim_id, version, user=user, reason=reason.strip()):
+            evidence._change_reason = short_reason(reason)
+            evidence._history_user = user
+            evidence.delete()
+    return Claim.objects.get(pk=claim_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# GRADE judgements, grading, the override and publication
+
+DOMAIN_LABELS = dict(DOWNGRADE_DOMAINS)
+JUDGEMENT_FIELDS = (
+    *[name for name, _ in DOWNGRADE_DOMAINS],
+    *[f"{name}_reason" for name, _ in DOWNGRADE_DOMAINS],
+    "large_effect",
+    "large_effect_reason",
+    "dose_response",
+    "dose_response_reason",
+)
+
+
+def set_judgements(*, claim_id: int, version: int, user, judgements: dict) -> Claim:
+    """Set the GRADE judgements: each rating-down domain (None = not judged) with its reason,
+    and the two reasons to rate up. Keys are Claim field names (JUDGEMENT_FIELDS)."""
+    unknown = set(judgements) - set(JUDGEMENT_FIELDS)
+    if unknown:
+        raise Refused(f"Unknown judgement fields: {', '.join(sorted(unknown))}.")
+    for domain in DOMAIN_LABELS:
+        value = judgements.get(domain)
+        if value is not None and value not in Judgement.values:
+            raise Refused(f"Unknown judgement {value!r} for {DOMAIN_LABELS[domain].lower()}.")
+    if judgements.get("large_effect", 0) not in (0, 1, 2):
+        raise Refused("Large effect rates up by 0, 1 or 2 steps.")
+    with transaction.atomic():
+        current = Claim.objects.select_for_update().get(pk=claim_id)
+        changed = [
+            DOMAIN_LABELS.get(name, name.replace("_", " ")).lower()
+            for name, value in judgements.items()
+            if not name.endswith("_reason") and getattr(current, name) != value
+        ]
+        reason = _reason("Judgements", changed)
+        if not changed and any(getattr(current, k) != v for k, v in judgements.items()):
+            reason = "Judgements: reasons edited"
+        with _editing(claim_id, version, user=user, reason=reason) as claim:
+            for name, value in judgements.items():
+                setattr(claim, name, value.strip() if isinstance(value, str) else value)
+            claim.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+def mark_graded(*, claim_id: int, version: int, user) -> Claim:
+    """Record that an editor has reviewed the evidence: the verdict is derived from now on, and
+    a request for re-review is settled."""
+    with _editing(claim_id, version, user=user, reason="Marked graded") as claim:
+        if not claim.evidence.exclude(stance=None).exists():
+            raise Refused("Weigh at least one study (set its stance) before grading the claim.")
+        claim.graded_by = user
+        claim.graded_at = timezone.now()
+        claim.editor_flags = [code for code in claim.editor_flags if code != Flag.NEEDS_REREVIEW]
+        claim.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+def publish(*, claim_id: int, version: int, user) -> Claim:
+    """Show the claim to readers; only a graded claim can be published."""
+    with _editing(claim_id, version, user=user, reason="Published") as claim:
+        if not claim.is_graded:
+            raise Refused("Mark the claim graded before publishing it.")
+        claim.status = ClaimStatus.PUBLISHED
+        claim.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+def unpublish(*, claim_id: int, version: int, user) -> Claim:
+    """Take the claim back to draft: readers no longer see it."""
+    with _editing(claim_id, version, user=user, reason="Unpublished") as claim:
+        claim.status = ClaimStatus.DRAFT
+        claim.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+def override_verdict(
+    *, claim_id: int, version: int, user, verdict: str | None, rationale: str = ""
+) -> Claim:
+    """Replace the derived verdict with an editor's, with a rationale; verdict None removes it."""
+    rationale = rationale.strip()
+    if verdict is not None:
+        if verdict not in Verdict.values or verdict == Verdict.UNGRADED:
+            raise Refused(f"{verdict!r} is not a verdict an editor can choose.")
+        if not rationale:
+            raise Refused("An override needs a rationale: say why the rules get this claim wrong.")
+        reason = f"Verdict overridden to {Verdict(verdict).label}: {rationale}"
+    else:
+        reason = "Override removed"
+    with _editing(claim_id, version, user=user, reason=reason) as claim:
+        claim.verdict_override = verdict
+        claim.override_rationale = rationale if verdict else ""
+        claim.override_by = user if verdict else None
+        claim.override_at = timezone.now() if verdict else None
+        claim.save()
+    return Claim.objects.get(pk=claim_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding a study to add: stored studies first, then PubMed or Crossref by identifier
+
+
+@dataclass
+class Lookup:
+    """What a search for studies found; `record` is fetched but not stored yet."""
+
+    query: str
+    stored: list[Study] = field(default_factory=list)
+    identifier: tuple[str, str] | None = None  # ("pmid" | "doi", normalised value)
+    record: StudyRecord | None = None
+    message: str = ""  # why nothing could be fetched, in words for the editor
+
+
+SERVICES = {"pmid": "PubMed", "doi": "Crossref"}
+
+
+def search_stored(text: str, *, limit: int = 20) -> list[Study]:
+    """Stored studies whose title, journal, PMID or DOI matches every word typed."""
+    words = text.split()
+    if not words:
+        return []
+    queryset = Study.objects.all()
+    for word in words[:8]:
+        queryset = queryset.filter(
+            Q(title__icontains=word) | Q(journal__icontains=word) | Q(pmid=word) | Q(doi=word)
+        )
+    return list(queryset.order_by("-year", "title")[:limit])
+
+
+def fetch_record(kind: str, value: str) -> StudyRecord | None:
+    """The record of one PMID (PubMed) or DOI (Crossref); None when the service has none.
+
+    Raises studies.pubmed.RemoteError (Offline without network) when it cannot answer."""
+    if kind == "pmid":
+        from studies.pubmed import fetch_pubmed_batches
+
+        for _, records in fetch_pubmed_batches([value]):
+            studies = [record for record in records if not record.is_notice]
+            return studies[0] if studies else None
+        return None
+    from studies.crossref import UnknownDOI, fetch_crossref_work
+
+    try:
+        return fetch_crossref_work(value)
+    except UnknownDOI:
+        return None
+
+
+def look_up(text: str) -> Lookup:
+    """Stored studies matching the text; for a PMID, DOI or their URLs with no stored study,
+    the record fetched from PubMed or Crossref, for the editor to check before it is stored."""
+    from studies.pubmed import Offline, RemoteError
+
+    lookup = Lookup(query=text.strip())
+    try:
+        lookup.identifier = parse_identifier(text)
+    except ValueError:
+        lookup.stored = search_stored(text)
+        if not lookup.stored:
+            lookup.message = "No stored study matches. Enter a PMID, DOI or URL to fetch one."
+        return lookup
+    kind, value = lookup.identifier
+    lookup.stored = list(Study.objects.filter(**{kind: value}))
+    if lookup.stored:
+        return lookup
+    service = SERVICES[kind]
+    try:
+        lookup.record = fetch_record(kind, value)
+    except Offline as exc:
+        lookup.message = (
+            f"{service} could not be reached ({exc}). Nothing was fetched; try again when the "
+            "network is back, or add a stored study."
+        )
+    except RemoteError as exc:
+        lookup.message = f"{service} did not answer usefully: {exc}"
+    else:
+        if lookup.record is None:
+            lookup.message = f"{service} has no record for {kind.upper()} {value}."
+    return lookup
+
+
+def store_record(record: StudyRecord, *, user=None) -> Study:
+    """The stored study for a fetched record, through the studies importer: the existing row
+    with its PMID or DOI (updated from the record), else a new one with a suggested design."""
+    from studies.importer import import_batch
+
+    history = Study.history.all()
+    last = history.aggregate(last=Max("history_id"))["last"] or 0
+    result = import_batch([record])
+    if result.failed or result.skipped:
+        problems = "; ".join(result.problems) or "the importer refused it"
+        raise Refused(f"{record.label} could not be stored: {problems}")
+    identity = (Q(pmid=record.pmid) if record.pmid else Q()) | (
+        Q(doi=record.doi) if record.doi else Q()
+    )
+    study = Study.objects.get(identity)
+    new_rows = history.filter(history_id__gt=last, id=study.pk)
+    new_rows.filter(history_change_reason__isnull=True).update(
+        history_change_reason=short_reason(f"Fetched {record.label} in the workbench")
+    )
+    if user is not None:
+        new_rows.filter(history_user__isnull=True).update(history_user=user)
+    return study

@@ -1,0 +1,30 @@
+"""The workbench's addresses, under /editor/ (namespace "editor")."""
+
+from django.urls import path
+
+from kb.editor import views
+
+app_name = "editor"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("claims/<int:pk>/", views.claim_page, name="claim"),
+    path("claims/<int:pk>/statement/", views.update_claim, name="update-claim"),
+    path("claims/<int:pk>/studies/", views.find_study, name="find-study"),
+    path("claims/<int:pk>/evidence/", views.add_evidence, name="add-evidence"),
+    path(
+        "claims/<int:pk>/evidence/<int:evidence_pk>/",
+        views.update_evidence,
+        name="update-evidence",
+    ),
+    path(
+        "claims/<int:pk>/evidence/<int:evidence_pk>/remove/",
+        views.remove_evidence,
+        name="remove-evidence",
+    ),
+    path("claims/<int:pk>/judgements/", views.set_judgements, name="judgements"),
+    path("claims/<int:pk>/override/", views.override_verdict, name="override"),
+    path("claims/<int:pk>/graded/", views.mark_graded, name="mark-graded"),
+    path("claims/<int:pk>/publish/", views.publish, name="publish"),
+    path("claims/<int:pk>/unpublish/", views.unpublish, name="unpublish"),
+]

@@ -1,0 +1,353 @@
+"""The workbench's views: thin wrappers that check the role, validate a form, call one
+kb.claims service and answer an htmx request with a partial of editor/claim.html or a normal
+request with a redirect (POST/redirect/GET), so every form works without JavaScript."""
+
+from dataclasses import asdict
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from kb import claims, grading, selectors
+from kb.editor.queue import review_queue
+from kb.forms import (
+    AddEvidenceForm,
+    ClaimForm,
+    EvidenceForm,
+    JudgementsForm,
+    OverrideForm,
+    QueueFilterForm,
+    StudySearchForm,
+    VersionForm,
+)
+from kb.history import claim_history
+from kb.models import Claim, Evidence
+from kb.partials import render_partial
+from studies.records import StudyRecord
+
+TEMPLATE = "editor/claim.html"
+EDIT_PERMISSION = "kb.change_claim"
+SESSION_RECORDS = "editor_fetched_records"
+KEPT_RECORDS = 5  # fetched records kept in the session for "add this study"
+
+
+def editor_required(view):
+    """Editors (and administrators) only: others are sent to sign in (GET) or refused (403)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.has_perm(EDIT_PERMISSION):
+            return view(request, *args, **kwargs)
+        if request.user.is_authenticated or request.method not in ("GET", "HEAD"):
+            raise PermissionDenied("Only editors can use the workbench.")
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("login") + f"?next={request.path}")
+        return redirect_to_login(request.get_full_path())
+
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the workbench page
+
+
+def _fetched_records(request) -> dict:
+    return request.session.get(SESSION_RECORDS, {})
+
+
+def _keep_record(request, record: StudyRecord) -> str:
+    key = f"{'pmid' if record.pmid else 'doi'}:{record.pmid or record.doi}"
+    kept = {k: v for k, v in _fetched_records(request).items() if k != key}
+    kept[key] = asdict(record)
+    request.session[SESSION_RECORDS] = dict(list(kept.items())[-KEPT_RECORDS:])
+    return key
+
+
+def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
+    """Everything editor/claim.html shows; `bound` holds submitted forms to show again."""
+    bound = bound or {}
+    evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
+    rows = [
+        {
+            "evidence": ev,
+            "form": bound.get(f"ev{ev.pk}") or EvidenceForm.for_evidence(ev, claim.version),
+        }
+        for ev in evidence
+    ]
+    result = claim.compute_grade()
+    return {
+        "claim": claim,
+        "rows": rows,
+        "grade": result,
+        "summary_sentence": grading.grade26_sentence(
+            claim.verdict,
+            claim.certainty,
+            claim.statement or claim.quote,
+            human_evidence=result.best_level is not None or not claim.is_graded,
+        ),
+        "can_grade": any(ev.stance for ev in evidence),
+        "claim_form": bound.get("claim_fields") or ClaimForm.for_claim(claim),
+        "judgements_form": bound.get("judgements") or JudgementsForm.for_claim(claim),
+        "override_form": bound.get("override") or OverrideForm.for_claim(claim),
+        "search_form": StudySearchForm(),
+        "version_form": VersionForm(initial={"version": claim.version}),
+        "citations": claim.citations.select_related("reference", "reference__study"),
+        **extra,
+    }
+
+
+def _claim(pk) -> Claim:
+    return get_object_or_404(Claim.objects.select_related("compound", "source"), pk=pk)
+
+
+def _page_url(claim: Claim, anchor: str) -> str:
+    return f"{reverse('editor:claim', args=[claim.pk])}#{anchor}"
+
+
+def _write(request, pk, form, change, *, partial: str, anchor: str, done: str, key=None):
+    """Validate `form`, call `change(cleaned_data)` (a kb.claims service) and answer.
+
+    htmx: the partial `partial`, plus out-of-band updates of the verdict, status, messages and
+    every version input. Without JavaScript: a redirect back to the section. A stale version
+    answers 409 and shows what happened, keeping the editor's input; nothing is written.
+    """
+    claim = _claim(pk)
+    key = key or partial
+    if not form.is_valid():
+        context = workbench(claim, bound={key: form}, notice="Please correct the errors below.")
+        return render_partial(request, TEMPLATE, context | {"oob": partial}, partial=partial)
+    try:
+        claim = change(form.cleaned_data)
+    except claims.Conflict as conflict:
+        return _conflict(request, conflict, form, key)
+    except claims.Refused as refused:
+        return _refused(request, claim, str(refused), anchor)
+    if not request.htmx:
+        messages.success(request, done)
+        return redirect(_page_url(claim, anchor))
+    context = workbench(claim, notice=done, oob=partial)
+    return TemplateResponse(request, f"{TEMPLATE}#{partial}", context)
+
+
+def _conflict(request, conflict: claims.Conflict, form, key: str):
+    claim = _claim(conflict.claim.pk)
+    context = workbench(claim, bound={key: form}, conflict=conflict)
+    if request.htmx:
+        response = TemplateResponse(request, f"{TEMPLATE}#conflict", context, status=409)
+        return reswap(retarget(response, "#editor-messages"), "innerHTML")
+    return TemplateResponse(request, TEMPLATE, context, status=409)
+
+
+def _refused(request, claim: Claim, message: str, anchor: str):
+    if request.htmx:
+        context = workbench(claim, refusal=message)
+        response = TemplateResponse(request, f"{TEMPLATE}#messages", context)
+        return reswap(retarget(response, "#editor-messages"), "outerHTML")
+    messages.error(request, message)
+    return redirect(_page_url(claim, anchor))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+@require_safe
+@editor_required
+def queue(request):
+    """The review queue: claims needing an editor, filtered by state, compound, source or flag."""
+    form = QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    found = review_queue(**{k: v for k, v in filters.items() if v})
+    return TemplateResponse(request, "editor/queue.html", {"form": form, "queue": found})
+
+
+@require_safe
+@editor_required
+def claim_page(request, pk):
+    """The workbench for one claim: statement, evidence, judgements, verdict, publication."""
+    return TemplateResponse(request, TEMPLATE, workbench(_claim(pk)))
+
+
+@require_safe
+@editor_required
+def claim_history_page(request, pk):
+    """Every recorded change to the claim, its evidence, studies and source."""
+    claim = _claim(pk)
+    entries = claim_history(claim)
+    return TemplateResponse(request, "kb/history.html", {"claim": claim, "entries": entries})
+
+
+@require_safe
+@editor_required
+def find_study(request, pk):
+    """Stored studies matching the search, or the record fetched for a PMID, DOI or URL."""
+    claim = _claim(pk)
+    form = StudySearchForm(request.GET)
+    lookup = claims.look_up(form.cleaned_data["q"]) if form.is_valid() else None
+    record_key = _keep_record(request, lookup.record) if lookup and lookup.record else None
+    context = workbench(claim, search_form=form, lookup=lookup, record_key=record_key)
+    return render_partial(request, TEMPLATE, context, partial="study_results")
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes (POST only, editors only)
+
+
+@require_POST
+@editor_required
+def update_claim(request, pk):
+    """Save the statement, kind, population, outcome and the editor's flags."""
+    return _write(
+        request,
+        pk,
+        ClaimForm(request.POST),
+        lambda data: claims.update_claim(claim_id=pk, user=request.user, **data),
+        partial="claim_fields",
+        anchor="claim-fields",
+        done="Claim saved.",
+    )
+
+
+@require_POST
+@editor_required
+def update_evidence(request, pk, evidence_pk):
+    """Weigh one linked study: stance, indirectness, harm, note and the study's design."""
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("study"), pk=evidence_pk, claim_id=pk
+    )
+    form = EvidenceForm(request.POST, prefix=f"ev{evidence.pk}")
+    response = _write(
+        request,
+        pk,
+        form,
+        lambda data: claims.set_evidence(
+            claim_id=pk,
+            evidence_id=evidence.pk,
+            version=data["version"],
+            user=request.user,
+            **form.values(),
+        ),
+        partial="evidence_row",
+        anchor=f"ev-{evidence.pk}",
+        done=f"Saved the weighing of {evidence.study}.",
+        key=f"ev{evidence.pk}",
+    )
+    if isinstance(response, TemplateResponse) and "rows" in response.context_data:
+        # The row partial renders one `row`: the one just saved, as now stored.
+        rows = response.context_data["rows"]
+        response.context_data["row"] = next(r for r in rows if r["evidence"].pk == evidence.pk)
+    return response
+
+
+@require_POST
+@editor_required
+def add_evidence(request, pk):
+    """Link a stored study, or store a fetched record and link it; it starts unweighed."""
+    form = AddEvidenceForm(request.POST)
+
+    def change(data):
+        record = None
+        if data["record"]:
+            stored = _fetched_records(request).get(data["record"])
+            if stored is None:
+                raise claims.Refused("That fetched record has expired: search for it again.")
+            record = StudyRecord(**stored)
+        return claims.add_evidence(
+            claim_id=pk,
+            version=data["version"],
+            user=request.user,
+            study_id=data["study"],
+            record=record,
+        )
+
+    return _write(
+        request, pk, form, change, partial="evidence", anchor="evidence", done="Study added."
+    )
+
+
+@require_POST
+@editor_required
+def remove_evidence(request, pk, evidence_pk):
+    """Unlink a study from the claim (its last weighing stays in the history)."""
+    evidence = get_object_or_404(Evidence, pk=evidence_pk, claim_id=pk)
+    return _write(
+        request,
+        pk,
+        VersionForm(request.POST),
+        lambda data: claims.remove_evidence(
+            claim_id=pk, evidence_id=evidence.pk, version=data["version"], user=request.user
+        ),
+        partial="evidence",
+        anchor="evidence",
+        done="Study removed from this claim.",
+    )
+
+
+@require_POST
+@editor_required
+def set_judgements(request, pk):
+    """Save the GRADE judgements and their reasons; the verdict panel shows the new grade."""
+    form = JudgementsForm(request.POST)
+    return _write(
+        request,
+        pk,
+        form,
+        lambda data: claims.set_judgements(
+            claim_id=pk, version=data["version"], user=request.user, judgements=form.judgements()
+        ),
+        partial="judgements",
+        anchor="judgements",
+        done="Judgements saved.",
+    )
+
+
+@require_POST
+@editor_required
+def override_verdict(request, pk):
+    """Set or remove the editor's override of the derived verdict, with a rationale."""
+    return _write(
+        request,
+        pk,
+        OverrideForm(request.POST),
+        lambda data: claims.override_verdict(
+            claim_id=pk,
+            version=data["version"],
+            user=request.user,
+            verdict=data["verdict"] or None,
+            rationale=data["rationale"],
+        ),
+        partial="override",
+        anchor="override",
+        done="Override saved.",
+    )
+
+
+def _status_change(service, done: str):
+    """A view for a one-button change of the claim's state (grade, publish, unpublish)."""
+
+    @require_POST
+    @editor_required
+    def view(request, pk):
+        return _write(
+            request,
+            pk,
+            VersionForm(request.POST),
+            lambda data: service(claim_id=pk, version=data["version"], user=request.user),
+            partial="status",
+            anchor="status",
+            done=done,
+        )
+
+    view.__doc__ = service.__doc__.splitlines()[0]
+    return view
+
+
+mark_graded = _status_change(claims.mark_graded, "Marked graded.")
+publish = _status_change(claims.publish, "Published: readers can see this claim.")
+unpublish = _status_change(claims.unpublish, "Unpublished: back to draft.")

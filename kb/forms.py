@@ -1,0 +1,254 @@
+"""The editors' forms: each validates one workbench change and hands kb.claims plain values.
+
+Every form that writes carries the claim's version (a hidden input with the class
+"claim-version", which htmx responses refresh across the page) for kb.claims' conflict check.
+"""
+
+from django import forms
+
+from kb.models import Compound, Source
+from kb.vocabulary import (
+    DOWNGRADE_DOMAINS,
+    EDITOR_FLAGS,
+    ClaimKind,
+    Flag,
+    Indirectness,
+    Judgement,
+    Stance,
+    Verdict,
+)
+from studies.designs import Design
+
+
+def _area(rows: int = 2) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "cols": 60})
+
+
+class VersionForm(forms.Form):
+    # Several forms share one page: each gets its own element ids ("claim_statement", ...).
+    id_prefix = "id"
+
+    version = forms.IntegerField(
+        min_value=1, widget=forms.HiddenInput(attrs={"class": "claim-version"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ClaimForm(VersionForm):
+    id_prefix = "claim"
+    statement = forms.CharField(
+        required=False,
+        widget=_area(3),
+        help_text="The testable proposition, naming population and outcome.",
+    )
+    kind = forms.ChoiceField(choices=ClaimKind.choices)
+    population = forms.CharField(required=False, max_length=300)
+    outcome = forms.CharField(required=False, max_length=300)
+    editor_flags = forms.MultipleChoiceField(
+        label="Editor's flags",
+        required=False,
+        choices=[(flag.value, flag.label) for flag in EDITOR_FLAGS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    @classmethod
+    def for_claim(cls, claim, **kwargs):
+        initial = {
+            "version": claim.version,
+            "statement": claim.statement,
+            "kind": claim.kind,
+            "population": claim.population,
+            "outcome": claim.outcome,
+            "editor_flags": claim.editor_flags,
+        }
+        return cls(initial=initial, **kwargs)
+
+
+class EvidenceForm(VersionForm):
+    stance = forms.ChoiceField(required=False, choices=[("", "Not weighed yet"), *Stance.choices])
+    indirectness = forms.MultipleChoiceField(
+        required=False, choices=Indirectness.choices, widget=forms.CheckboxSelectMultiple
+    )
+    harm = forms.BooleanField(
+        required=False, label="Reports more serious adverse events with the compound"
+    )
+    note = forms.CharField(required=False, widget=_area(2))
+    design = forms.ChoiceField(
+        required=False,
+        label="Study design",
+        choices=[("", "Not classified"), *Design.choices],
+        help_text="Saving confirms the design for every claim that weighs this study.",
+    )
+
+    @classmethod
+    def for_evidence(cls, evidence, version: int, **kwargs):
+        initial = {
+            "version": version,
+            "stance": evidence.stance or "",
+            "indirectness": evidence.indirectness,
+            "harm": evidence.harm,
+            "note": evidence.note,
+            "design": evidence.study.design or "",
+        }
+        return cls(initial=initial, prefix=f"ev{evidence.pk}", **kwargs)
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "stance": data["stance"] or None,
+            "indirectness": data["indirectness"],
+            "harm": data["harm"],
+            "note": data["note"],
+            "design": data["design"] or None,
+        }
+
+
+class JudgementsForm(VersionForm):
+    """The five GRADE reasons to rate down (blank = not judged) and the two to rate up."""
+
+    id_prefix = "grade"
+
+    large_effect = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(0, "No"), (1, "Large (+1)"), (2, "Very large (+2)")],
+        label="Large effect",
+    )
+    large_effect_reason = forms.CharField(required=False, widget=_area(), label="Reason")
+    dose_response = forms.BooleanField(required=False, label="Dose-response gradient (+1)")
+    dose_response_reason = forms.CharField(required=False, widget=_area(), label="Reason")
+
+    field_order = ["version"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for domain, label in DOWNGRADE_DOMAINS:
+            self.fields[domain] = forms.ChoiceField(
+                label=label, required=False, choices=[("", "Not judged"), *Judgement.choices]
+            )
+            self.fields[f"{domain}_reason"] = forms.CharField(
+                label=f"Reason ({label.lower()})", required=False, widget=_area()
+            )
+        self.order_fields(
+            [
+                "version",
+                *[name for domain, _ in DOWNGRADE_DOMAINS for name in (domain, f"{domain}_reason")],
+            ]
+        )
+
+    @classmethod
+    def for_claim(cls, claim, **kwargs):
+        names = [name for domain, _ in DOWNGRADE_DOMAINS for name in (domain, f"{domain}_reason")]
+        initial = {name: getattr(claim, name) or "" for name in names}
+        initial.update(
+            version=claim.version,
+            large_effect=claim.large_effect,
+            large_effect_reason=claim.large_effect_reason,
+            dose_response=claim.dose_response,
+            dose_response_reason=claim.dose_response_reason,
+        )
+        return cls(initial=initial, **kwargs)
+
+    def domain_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (label, self[domain], self[f"{domain}_reason"]) for domain, label in DOWNGRADE_DOMAINS
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for domain, label in DOWNGRADE_DOMAINS:
+            judged = data.get(domain)
+            if (
+                judged in (Judgement.SERIOUS, Judgement.VERY_SERIOUS)
+                and not data.get(f"{domain}_reason", "").strip()
+            ):
+                self.add_error(
+                    f"{domain}_reason",
+                    f"Say why the {label.lower()} is {Judgement(judged).label.lower()}.",
+                )
+        if data.get("large_effect") and not data.get("large_effect_reason", "").strip():
+            self.add_error("large_effect_reason", "Say why the effect is large.")
+        if data.get("dose_response") and not data.get("dose_response_reason", "").strip():
+            self.add_error("dose_response_reason", "Say what the dose-response gradient is.")
+        return data
+
+    def judgements(self) -> dict:
+        data = self.cleaned_data
+        result = {}
+        for domain, _ in DOWNGRADE_DOMAINS:
+            result[domain] = data[domain] or None
+            result[f"{domain}_reason"] = data[f"{domain}_reason"]
+        for name in ("large_effect", "large_effect_reason", "dose_response"):
+            result[name] = data[name]
+        result["dose_response_reason"] = data["dose_response_reason"]
+        return result
+
+
+class OverrideForm(VersionForm):
+    id_prefix = "override"
+    verdict = forms.ChoiceField(
+        required=False,
+        label="Verdict readers see",
+        choices=[
+            ("", "The derived verdict (no override)"),
+            *[(code, label) for code, label in Verdict.choices if code != Verdict.UNGRADED],
+        ],
+    )
+    rationale = forms.CharField(
+        required=False, widget=_area(3), help_text="Why the rules get this claim wrong."
+    )
+
+    @classmethod
+    def for_claim(cls, claim, **kwargs):
+        initial = {
+            "version": claim.version,
+            "verdict": claim.verdict_override or "",
+            "rationale": claim.override_rationale,
+        }
+        return cls(initial=initial, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("verdict") and not data.get("rationale", "").strip():
+            self.add_error("rationale", "An override needs a rationale.")
+        return data
+
+
+class AddEvidenceForm(VersionForm):
+    """Link a stored study (`study`) or a fetched record kept in the session (`record`)."""
+
+    study = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    record = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("study")) == bool(data.get("record")):
+            raise forms.ValidationError("Choose one study to add.")
+        return data
+
+
+class StudySearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find a study",
+        max_length=300,
+        help_text="Words from the title or journal, or a PMID, DOI, PubMed or doi.org URL.",
+    )
+
+
+class QueueFilterForm(forms.Form):
+    STATES = [
+        ("", "All needing attention"),
+        ("ungraded", "Ungraded"),
+        ("needs_rereview", "Needs re-review"),
+        ("flagged", "Flagged"),
+        ("overridden", "Overridden"),
+    ]
+
+    state = forms.ChoiceField(required=False, choices=STATES)
+    compound = forms.ModelChoiceField(
+        required=False, queryset=Compound.objects.all(), to_field_name="slug"
+    )
+    source = forms.ModelChoiceField(required=False, queryset=Source.objects.all())
+    flag = forms.ChoiceField(required=False, choices=[("", "Any flag"), *Flag.choices])

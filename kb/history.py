@@ -1,0 +1,179 @@
+"""Reading the change history (django-simple-history): who changed what, when and why.
+
+The editors' history page lists every recorded change to a claim, its evidence links, the
+studies they weigh and its source; the public claim page shows only how its verdict changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+
+from kb.models import Claim, Evidence
+from kb.vocabulary import ClaimStatus, Flag, Indirectness, Verdict
+
+# Bookkeeping fields that change on every save and tell a reader nothing.
+HIDDEN_FIELDS = frozenset({"version", "updated_at", "created_at", "raw_record"})
+CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # the field's verbose name
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One recorded change to one object."""
+
+    when: datetime
+    who: str
+    what: str  # "Claim 12", "Evidence: Lang et al. 2013", "Study: ..."
+    change_type: str  # created | changed | deleted
+    reason: str
+    changes: tuple[FieldChange, ...]
+
+
+# JSON list fields whose items are vocabulary codes, shown by their labels.
+LIST_LABELS = {
+    "flags": dict(Flag.choices),
+    "editor_flags": dict(Flag.choices),
+    "indirectness": dict(Indirectness.choices),
+}
+
+
+def _shown(field, value) -> str:
+    """A stored value as a reader would say it: labels for codes, dates without microseconds."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        labels = LIST_LABELS.get(field.name, {})
+        return ", ".join(str(labels.get(item, item)) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M} UTC"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _field_changes(record, previous) -> tuple[FieldChange, ...]:
+    if previous is None:
+        return ()
+    delta = record.diff_against(previous, excluded_fields=HIDDEN_FIELDS)
+    fields = [record.instance_type._meta.get_field(change.field) for change in delta.changes]
+    return tuple(
+        FieldChange(
+            field=str(field.verbose_name),
+            old=_shown(field, change.old),
+            new=_shown(field, change.new),
+        )
+        for field, change in zip(fields, delta.changes, strict=True)
+    )
+
+
+def _entries(records, label) -> list[Entry]:
+    """Entries for one object's history records, oldest first."""
+    records = sorted(records, key=lambda r: (r.history_date, r.history_id))
+    entries = []
+    previous = None
+    for record in records:
+        changes = _field_changes(record, previous)
+        previous = record
+        # A save that changed nothing visible (a version bump, a regrade to the same grade)
+        # would only add noise, unless it says why it happened.
+        if record.history_type == "~" and not changes and not record.history_change_reason:
+            continue
+        user = record.history_user
+        entries.append(
+            Entry(
+                when=record.history_date,
+                who=user.get_username() if user else "system",
+                what=label(record),
+                change_type=CHANGE_TYPES.get(record.history_type, record.history_type),
+                reason=record.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def claim_history(claim: Claim) -> list[Entry]:
+    """Every recorded change to the claim, its evidence (also removed links), the studies those
+    links weigh and the claim's source, newest first."""
+    entries = _entries(
+        Claim.history.filter(id=claim.pk).select_related("history_user"),
+        lambda r: f"Claim {claim.pk}",
+    )
+    evidence_records = list(
+        Evidence.history.filter(claim_id=claim.pk).select_related("history_user", "study")
+    )
+    by_link: dict[int, list] = {}
+    for record in evidence_records:
+        by_link.setdefault(record.id, []).append(record)
+    study_ids = set()
+    for records in by_link.values():
+        study_ids.add(records[0].study_id)
+        entries += _entries(records, lambda r: f"Evidence: {r.study}")
+    from studies.models import Study
+
+    for study in Study.objects.filter(pk__in=study_ids):
+        entries += _entries(
+            study.history.select_related("history_user"), lambda r: f"Study: {r.title[:80]}"
+        )
+    if claim.source_id:
+        entries += _entries(
+            claim.source.history.select_related("history_user"),
+            lambda r: f"Source: {r.title[:80]}",
+        )
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+@dataclass(frozen=True)
+class VerdictChange:
+    when: datetime
+    old: str  # verdict label
+    new: str
+    reason: str
+
+
+def verdict_changes(rows: list[dict]) -> list[VerdictChange]:
+    """How the verdict readers saw changed, oldest first, from history rows (dicts with
+    history_date, verdict, status and history_change_reason, oldest first).
+
+    Only published states count: a claim graded and regraded as a draft was never seen, so its
+    first published verdict is the starting point. The reason is the one given where the verdict
+    actually changed (a change made while unpublished is reported on republication)."""
+    changes = []
+    shown = None  # the verdict readers last saw
+    pending_reason = ""
+    for previous, row in pairwise([None, *rows]):
+        if previous is not None and row["verdict"] != previous["verdict"]:
+            pending_reason = row["history_change_reason"] or ""
+        if row["status"] != ClaimStatus.PUBLISHED:
+            continue
+        if shown is not None and row["verdict"] != shown:
+            changes.append(
+                VerdictChange(
+                    when=row["history_date"],
+                    old=Verdict(shown).label,
+                    new=Verdict(row["verdict"]).label,
+                    reason=pending_reason,
+                )
+            )
+        shown = row["verdict"]
+    return changes
+
+
+def public_changelog(claim: Claim) -> list[VerdictChange]:
+    """The public claim page's changelog: its verdict changes while published, newest first."""
+    rows = list(
+        Claim.history.filter(id=claim.pk)
+        .order_by("history_date", "history_id")
+        .values("history_date", "verdict", "status", "history_change_reason")
+    )
+    return list(reversed(verdict_changes(rows)))

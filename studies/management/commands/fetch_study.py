@@ -1,0 +1,55 @@
+"""Fetch one study online by PMID, DOI, PubMed URL or doi.org URL, and import it."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from studies.crossref import fetch_crossref_work
+from studies.identifiers import parse_identifier
+from studies.importer import import_records
+from studies.management.commands.import_pubmed import report, warn_without_email
+from studies.models import Study
+from studies.pubmed import RemoteError, fetch_pubmed_batches, search_pmid_for_doi
+from studies.records import ParseError, StudyRecord
+
+
+def fetch_record(kind: str, value: str) -> StudyRecord:
+    """PubMed's record when PubMed has the study (it wins for classification), else Crossref's."""
+    pmid = value if kind == "pmid" else search_pmid_for_doi(value)
+    if pmid:
+        for _, records in fetch_pubmed_batches([pmid]):
+            for record in records:
+                if record.pmid == pmid:
+                    if kind == "doi" and not record.doi:
+                        record.doi = value
+                    return record
+        raise CommandError(f"PMID {pmid} is not in PubMed.")
+    return fetch_crossref_work(value)
+
+
+class Command(BaseCommand):
+    help = (
+        "Fetch one study and import it: a PMID, a DOI, a PubMed URL or a doi.org URL. "
+        "A DOI that PubMed knows is imported from PubMed, otherwise from Crossref."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("identifier", help="PMID, DOI, PubMed URL or doi.org URL")
+
+    def handle(self, *args, **options):
+        try:
+            kind, value = parse_identifier(options["identifier"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        warn_without_email(self)
+        try:
+            record = fetch_record(kind, value)
+        except (RemoteError, ParseError) as exc:
+            raise CommandError(str(exc)) from exc
+        result = import_records([record])
+        study = None
+        if record.pmid:
+            study = Study.objects.filter(pmid=record.pmid).first()
+        if study is None and record.doi:
+            study = Study.objects.filter(doi=record.doi).first()
+        if study is not None:
+            self.stdout.write(f"Study #{study.pk}: {study}")
+        report(self, result)

@@ -1,0 +1,239 @@
+"""The editors' workbench in a real browser: an editor signs in through the real form, grades
+the Cerebrolysin stroke claim from the review queue, sees the verdict change with each save,
+publishes, and readers see it; once with the mouse and once with the keyboard alone.
+
+The claim is the demo's own ("Cerebrolysin can potentially reduce the level of dependence in
+stroke patients"), taken back to an ungraded draft with its Cochrane review linked but not yet
+weighed, which is where an editor starts after an article import.
+"""
+
+import re
+
+import pytest
+from django.utils import timezone
+from editor_support import *  # noqa: F403 - the workbench fixtures
+from editor_support import PASSWORD
+from playwright.sync_api import Page, expect
+
+from kb.demo import load_demo
+from kb.models import Claim
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+STROKE_QUOTE = "Cerebrolysin can potentially reduce the level of dependence in stroke patients"
+IMPRECISION = "Wide confidence intervals: death RR 0.96 (0.65 to 1.41) spans benefit and harm."
+MAX_TABS = 150
+
+
+@pytest.fixture
+def stroke_claim(transactional_db, editor) -> Claim:
+    load_demo()
+    claim = Claim.objects.get(quote__startswith=STROKE_QUOTE)
+    for evidence in claim.evidence.all():
+        evidence.stance, evidence.indirectness, evidence.harm = None, [], False
+        evidence.save()
+    claim = Claim.objects.get(pk=claim.pk)
+    claim.status, claim.graded_at, claim.graded_by = "draft", None, None
+    claim.imprecision, claim.imprecision_reason = None, ""
+    claim.save()
+    assert claim.evidence.count() == 1  # the Cochrane review
+    return Claim.objects.get(pk=claim.pk)
+
+
+def verdict(page: Page):
+    return page.locator("#verdict-panel")
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username").fill("edith")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+
+
+def test_an_editor_grades_and_publishes_the_stroke_claim_with_the_mouse(page: Page, stroke_claim):
+    clicks = 0
+    sign_in(page)
+    page.get_by_role("link", name=re.compile("reduces death or dependency")).click()
+    clicks += 1
+    expect(page.get_by_role("heading", name=f"Claim {stroke_claim.pk}")).to_be_visible()
+    expect(verdict(page)).to_contain_text("Not yet graded")
+
+    row = page.locator(f"#ev-{stroke_claim.evidence.get().pk}")
+    row.get_by_label("Stance").select_option("no_effect")
+    row.get_by_label("Other outcome").check()
+    row.get_by_label("Reports more serious adverse events").check()
+    row.get_by_role("button", name="Save weighing").click()
+    clicks += 4
+    expect(page.locator("#editor-messages")).to_contain_text("Saved the weighing")
+    expect(verdict(page)).to_contain_text("Contradicted by strong evidence")
+    expect(verdict(page)).to_contain_text("Strong evidence of harm")
+
+    page.get_by_role("button", name="Mark graded").click()
+    clicks += 1
+    expect(verdict(page)).to_contain_text("Probably not supported")
+    expect(verdict(page)).to_contain_text("certainty: moderate")
+
+    page.get_by_label("Imprecision", exact=True).select_option("serious")
+    page.get_by_label("Reason (imprecision)").fill(IMPRECISION)
+    page.get_by_role("button", name="Save judgements").click()
+    clicks += 3
+    expect(verdict(page)).to_contain_text("Unproven")
+    expect(verdict(page)).to_contain_text("certainty: low")
+
+    page.get_by_role("button", name="Publish").click()
+    clicks += 1
+    expect(page.get_by_role("button", name="Unpublish")).to_be_visible()
+    print(f"\nMouse: {clicks} clicks from the queue, plus typing the imprecision reason.")
+
+    page.context.clear_cookies()  # a reader, signed out
+    page.goto(stroke_claim.get_absolute_url())
+    expect(page.locator(".badge.verdict-unproven").first).to_be_visible()
+    expect(page.get_by_text("certainty: low").first).to_be_visible()
+    expect(page.get_by_text("editor judged the imprecision serious")).to_be_visible()
+    claim = Claim.objects.get(pk=stroke_claim.pk)
+    assert (claim.status, claim.verdict, claim.certainty) == ("published", "unproven", "low")
+    assert claim.graded_at <= timezone.now()
+
+
+class Keyboard:
+    """Drives the page with key presses only and counts them."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.presses = 0
+
+    def press(self, key: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.page.keyboard.press(key)
+            self.presses += 1
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+        self.presses += len(text)
+
+    def tab_to(self, selector: str, key: str = "Tab") -> None:
+        """Press Tab (or Shift+Tab) until the element matching `selector` has the focus."""
+        for _ in range(MAX_TABS):
+            if self.page.evaluate(
+                "sel => document.activeElement && document.activeElement.matches(sel)", selector
+            ):
+                return
+            self.press(key)
+        raise AssertionError(f"{selector} cannot be reached with {key}")
+
+
+def test_the_same_with_the_keyboard_alone(page: Page, stroke_claim):
+    evidence = stroke_claim.evidence.get()
+    keys = Keyboard(page)
+    page.goto("/")
+    keys.tab_to("a[href='/accounts/login/']")
+    keys.press("Enter")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    keys.tab_to("#id_username")
+    keys.type("edith")
+    keys.press("Tab")
+    keys.type(PASSWORD)
+    keys.press("Enter")
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+    sign_in_keys = keys.presses
+
+    keys.tab_to(f"a[href='/editor/claims/{stroke_claim.pk}/']")
+    keys.press("Enter")
+    expect(page.get_by_role("heading", name=f"Claim {stroke_claim.pk}")).to_be_visible()
+
+    prefix = f"#id_ev{evidence.pk}"
+    keys.tab_to(f"{prefix}-stance")
+    keys.press("ArrowDown", 3)  # Not weighed yet → Supports → Partially supports → No effect
+    expect(page.locator(f"{prefix}-stance")).to_have_value("no_effect")
+    keys.tab_to(f"{prefix}-indirectness_3")  # Other outcome
+    keys.press("Space")
+    keys.tab_to(f"{prefix}-harm")
+    keys.press("Space")
+    keys.tab_to(f"#ev-{evidence.pk}-save")
+    keys.press("Enter")
+    expect(verdict(page)).to_contain_text("Contradicted by strong evidence")
+    # The saved row was swapped in; the focus stays on its Save button.
+    expect(page.locator(f"#ev-{evidence.pk}-save")).to_be_focused()
+
+    # Forward through the page: judgements, then grade, then publish.
+    keys.tab_to("#grade_imprecision")
+    keys.press("ArrowDown", 2)  # Not judged → Not serious → Serious
+    expect(page.locator("#grade_imprecision")).to_have_value("serious")
+    keys.press("Tab")
+    keys.type(IMPRECISION)
+    keys.tab_to("#judgements-save")
+    keys.press("Enter")
+    expect(page.locator("#editor-messages")).to_contain_text("Judgements saved.")
+    expect(page.locator("#judgements-save")).to_be_focused()
+
+    keys.tab_to("#mark-graded")
+    keys.press("Enter")
+    expect(verdict(page)).to_contain_text("Unproven")
+    expect(verdict(page)).to_contain_text("certainty: low")
+
+    keys.tab_to("#publish-toggle")
+    keys.press("Enter")
+    expect(page.locator("#publish-toggle")).to_have_text("Unpublish")
+    typed = len("edith") + len(PASSWORD) + len(IMPRECISION)
+    print(
+        f"\nKeyboard: {keys.presses - sign_in_keys} key presses from the queue "
+        f"({keys.presses - sign_in_keys - len(IMPRECISION)} without typing the reason)."
+    )
+    assert keys.presses > typed
+
+    claim = Claim.objects.get(pk=stroke_claim.pk)
+    assert (claim.status, claim.verdict, claim.certainty) == ("published", "unproven", "low")
+    page.context.clear_cookies()
+    page.goto(stroke_claim.get_absolute_url())
+    expect(page.locator(".badge.verdict-unproven").first).to_be_visible()
+
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+def test_workbench_pages_have_no_serious_accessibility_violations(
+    new_context, stroke_claim, axe_script
+):
+    # axe is injected as a script, which the pages' CSP would rightly refuse.
+    page = new_context(bypass_csp=True).new_page()
+    sign_in(page)
+    failures = {}
+    for path in (
+        "/editor/",
+        f"/editor/claims/{stroke_claim.pk}/",
+        f"/claims/{stroke_claim.pk}/history/",
+        "/accounts/login/",
+    ):
+        assert page.goto(path).status == 200, path
+        page.add_script_tag(path=axe_script)
+        results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        if blocking:
+            failures[path] = [
+                f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+                for v in blocking
+            ]
+    assert failures == {}
+
+
+def test_htmx_saves_run_under_the_strict_csp(context, stroke_claim):
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    sign_in(page)
+    page.goto(f"/editor/claims/{stroke_claim.pk}/")
+    row = page.locator(f"#ev-{stroke_claim.evidence.get().pk}")
+    row.get_by_label("Stance").select_option("contradicts")
+    row.get_by_role("button", name="Save weighing").click()
+    expect(page.locator("#editor-messages")).to_contain_text("Saved the weighing")
+    # Saved by htmx, not by a full page load: the URL has no section anchor.
+    assert page.url.endswith(f"/editor/claims/{stroke_claim.pk}/")
+    assert page.evaluate("() => window.__cspViolations") == []

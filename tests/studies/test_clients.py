@@ -1,0 +1,271 @@
+"""PubMed and Crossref clients against fake network seams: no test touches the network.
+
+The PubMed seam is Bio.Entrez.urlopen, the Crossref seam studies.crossref.urlopen. Every
+reply body served here is a real recorded one from tests/data (or a constructed one).
+"""
+
+import socket
+from http.client import IncompleteRead
+from urllib.error import URLError
+
+import pytest
+from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, FakeNetwork, FakeResponse, http_error
+
+from studies import crossref, pubmed
+from studies.crossref import CrossrefError, UnknownDOI, fetch_crossref_work
+from studies.pubmed import (
+    Offline,
+    PubMedError,
+    RemoteError,
+    fetch_pubmed_batches,
+    search_pmid_for_doi,
+)
+from studies.records import ParseError
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """No test waits: our retry pauses are recorded, Bio.Entrez's rate-limit sleep skipped."""
+    recorded = []
+    monkeypatch.setattr(pubmed, "pause", recorded.append)
+    monkeypatch.setattr("Bio.Entrez.time.sleep", lambda seconds: None)
+    return recorded
+
+
+@pytest.fixture
+def entrez(monkeypatch, waits, settings):
+    settings.NCBI_EMAIL = "editor@example.org"
+    settings.NCBI_API_KEY = ""
+    settings.NCBI_TOOL = "evidence-kb-tests"
+
+    def install(*replies):
+        network = FakeNetwork(*replies)
+        monkeypatch.setattr("Bio.Entrez.urlopen", network)
+        return network
+
+    return install
+
+
+@pytest.fixture
+def crossref_network(monkeypatch, waits, settings):
+    settings.NCBI_EMAIL = "editor@example.org"
+
+    def install(*replies):
+        network = FakeNetwork(*replies, content_type="application/json")
+        monkeypatch.setattr(crossref, "urlopen", network)
+        return network
+
+    return install
+
+
+def body(path):
+    return path.read_bytes()
+
+
+# --- PubMed ----------------------------------------------------------------------------------
+
+
+def test_efetch_asks_for_xml_with_identification_and_parses_the_reply(entrez):
+    network = entrez(body(PUBMED / "biopython_pubmed2.xml"))
+    ((asked, records),) = list(fetch_pubmed_batches(["11748933", "11700088"]))
+    assert asked == ["11748933", "11700088"]
+    assert [r.pmid for r in records] == ["11748933", "11700088"]
+    (url,) = network.urls
+    assert url.startswith("https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?")
+    for part in (
+        "db=pubmed",
+        "id=11748933%2C11700088",
+        "retmode=xml",
+        "tool=evidence-kb-tests",
+        "email=editor%40example.org",
+    ):
+        assert part in url
+    assert "api_key" not in url
+
+
+def test_efetch_sends_the_api_key_when_configured(entrez, settings):
+    settings.NCBI_API_KEY = "k3y"
+    network = entrez(body(PUBMED / "biopython_pubmed2.xml"))
+    list(fetch_pubmed_batches(["11748933"]))
+    assert "api_key=k3y" in network.urls[0]
+
+
+def test_efetch_goes_in_batches_of_at_most_200(entrez):
+    empty = body(CONSTRUCTED / "pubmed_empty.xml")
+    network = entrez(empty, empty)
+    pmids = [str(990000000 + n) for n in range(250)]
+    batches = list(fetch_pubmed_batches(pmids))
+    assert [len(asked) for asked, _ in batches] == [200, 50]
+    # 200 ids go by POST (NCBI's advice); the data carries them.
+    assert network.requests[0].get_method() == "POST"
+    assert network.requests[0].data.count(b"%2C") == 199
+
+
+def test_empty_result_set_for_an_unknown_pmid(entrez):
+    entrez(body(CONSTRUCTED / "pubmed_empty.xml"))
+    assert list(fetch_pubmed_batches(["990000777"])) == [(["990000777"], [])]
+
+
+def test_429_is_retried_after_the_time_retry_after_asks(entrez, waits):
+    entrez(
+        http_error(429, "Too Many Requests", Retry_After="2"),
+        body(PUBMED / "biopython_pubmed2.xml"),
+    )
+    ((_, records),) = list(fetch_pubmed_batches(["11748933"]))
+    assert len(records) == 2
+    assert waits == [2.0]
+
+
+def test_500_and_timeouts_are_retried_with_growing_waits(entrez, waits):
+    entrez(
+        http_error(500, "Internal Server Error"),
+        URLError(TimeoutError("timed out")),
+        http_error(503, "Service Unavailable"),
+        body(PUBMED / "biopython_pubmed2.xml"),
+    )
+    assert len(next(iter(fetch_pubmed_batches(["11748933"])))[1]) == 2
+    assert waits == [1.0, 2.0, 4.0]
+
+
+def test_a_truncated_body_is_retried(entrez, waits):
+    def truncated(request):
+        response = FakeResponse(b"", request.full_url)
+        response.read = lambda *args: (_ for _ in ()).throw(IncompleteRead(b"<PubmedArt", 5000))
+        return response
+
+    entrez(truncated, body(PUBMED / "biopython_pubmed2.xml"))
+    assert len(next(iter(fetch_pubmed_batches(["11748933"])))[1]) == 2
+    assert waits == [1.0]
+
+
+def test_persistent_server_errors_end_in_a_readable_error(entrez, waits):
+    entrez(*[http_error(500, "Internal Server Error")] * 4)
+    with pytest.raises(RemoteError, match=r"PubMed .* answered HTTP 500 .* 4 times in a row"):
+        list(fetch_pubmed_batches(["11748933"]))
+    assert len(waits) == 3
+
+
+def test_persistent_timeouts_end_in_a_readable_error(entrez, waits):
+    entrez(*[TimeoutError("timed out")] * 4)
+    with pytest.raises(RemoteError, match="did not answer properly 4 times in a row"):
+        list(fetch_pubmed_batches(["11748933"]))
+
+
+def test_a_retry_after_beyond_a_minute_fails_at_once(entrez, waits):
+    entrez(http_error(429, "Too Many Requests", Retry_After="3600"))
+    with pytest.raises(RemoteError, match="asks to wait 3600 s"):
+        list(fetch_pubmed_batches(["11748933"]))
+    assert waits == []
+
+
+def test_unresolvable_host_fails_fast_without_retrying(entrez, waits):
+    network = entrez(URLError(socket.gaierror(-3, "Temporary failure in name resolution")))
+    with pytest.raises(Offline, match=r"Cannot reach PubMed .* Is this machine offline"):
+        list(fetch_pubmed_batches(["11748933"]))
+    assert waits == []
+    assert len(network.requests) == 1
+
+
+def test_other_http_errors_are_not_retried(entrez, waits):
+    entrez(http_error(400, "Bad Request", b"<ERROR>Invalid uid</ERROR>"))
+    with pytest.raises(
+        PubMedError, match=r"PubMed refused the request: HTTP 400 Bad Request \(Invalid uid\)"
+    ):
+        list(fetch_pubmed_batches(["11748933"]))
+    assert waits == []
+
+
+def test_an_unusable_reply_is_a_clear_parse_error(entrez):
+    entrez(b"<html><body>Service temporarily unavailable</body></html>")
+    with pytest.raises(ParseError, match=r"not PubMed article XML \(the root element is <html>"):
+        list(fetch_pubmed_batches(["11748933"]))
+
+
+def test_invalid_pmid_is_refused_before_any_request(entrez):
+    network = entrez()
+    with pytest.raises(ValueError, match="Not a valid PMID"):
+        list(fetch_pubmed_batches(["12a"]))
+    assert network.requests == []
+
+
+def test_doi_to_pmid_through_esearch(entrez):
+    network = entrez(body(CONSTRUCTED / "esearch_one_hit.xml"))
+    assert search_pmid_for_doi("https://doi.org/10.5555/Constructed.Retracted.1") == "990000001"
+    assert "term=10.5555%2Fconstructed.retracted.1%5Bdoi%5D" in network.urls[0]
+    assert "esearch.fcgi" in network.urls[0]
+
+
+def test_doi_to_pmid_when_pubmed_has_none_or_many(entrez):
+    entrez(body(PUBMED / "biopython_esearch8.xml"), body(PUBMED / "biopython_esearch1.xml"))
+    assert search_pmid_for_doi("10.5555/nothing") is None
+    assert search_pmid_for_doi("10.5555/ambiguous") is None
+
+
+def test_esearch_error_reply_is_a_pubmed_error():
+    with pytest.raises(PubMedError, match="PubMed search failed: Invalid query"):
+        pubmed.parse_esearch_ids(b"<eSearchResult><ERROR>Invalid query</ERROR></eSearchResult>")
+
+
+# --- Crossref --------------------------------------------------------------------------------
+
+
+def test_crossref_work_is_fetched_politely_and_parsed(crossref_network):
+    network = crossref_network(body(CROSSREF / "habanero_works_10.1038_srep16696.json"))
+    record = fetch_crossref_work("https://doi.org/10.1038/srep16696")
+    assert record.doi == "10.1038/srep16696"
+    assert record.abstract.startswith("Oligomers of alpha-synuclein")
+    (request,) = network.requests
+    assert request.full_url == (
+        "https://api.crossref.org/works/10.1038/srep16696?mailto=editor%40example.org"
+    )
+    assert "mailto:editor@example.org" in request.get_header("User-agent")
+
+
+def test_crossref_doi_with_odd_characters_is_quoted_in_the_url(crossref_network):
+    network = crossref_network(http_error(404, "Not Found", b"Resource not found."))
+    with pytest.raises(UnknownDOI):
+        fetch_crossref_work("10.5555/(SICI)1099-0000(200301)5:1<1::AID-CON1>3.0.CO;2-X")
+    assert network.urls[0].startswith(
+        "https://api.crossref.org/works/10.5555/%28sici%291099-0000%28200301%295%3A1%3C1%3A%3A"
+    )
+
+
+def test_crossref_404_plain_text_body_is_unknown_doi(crossref_network):
+    crossref_network(
+        http_error(404, "Not Found", body(CROSSREF / "habanero_works_404_10.1371_notarealdoi.txt"))
+    )
+    with pytest.raises(
+        UnknownDOI, match=r"does not know the DOI 10.1371/notarealdoi \(Resource not found.\)"
+    ):
+        fetch_crossref_work("10.1371/notarealdoi")
+
+
+def test_crossref_400_validation_failure_is_a_clear_error(crossref_network):
+    crossref_network(
+        http_error(
+            400,
+            "Bad Request",
+            body(CROSSREF / "habanero_works_400_validation_failure.json"),
+            content_type="application/json",
+        )
+    )
+    with pytest.raises(CrossrefError, match="HTTP 400, This route does not support field query"):
+        fetch_crossref_work("10.1371/journal.pone.0033693")
+
+
+def test_crossref_429_and_offline(crossref_network, waits):
+    crossref_network(
+        http_error(429, "Too Many Requests", Retry_After="1"),
+        body(CROSSREF / "habanero_works_10.1371_journal.pone.0033693.json"),
+    )
+    assert fetch_crossref_work("10.1371/journal.pone.0033693").year == 2012
+    assert waits == [1.0]
+    crossref_network(URLError(socket.gaierror(-2, "Name or service not known")))
+    with pytest.raises(Offline, match="Cannot reach Crossref"):
+        fetch_crossref_work("10.1371/journal.pone.0033693")
+
+
+def test_crossref_body_that_is_not_json(crossref_network):
+    crossref_network(b"<html>maintenance</html>")
+    with pytest.raises(CrossrefError, match="not valid JSON"):
+        fetch_crossref_work("10.1371/journal.pone.0033693")

@@ -1,0 +1,157 @@
+"""Every workbench change is in the history with who, when, what and why; published claims
+show readers how their verdict changed."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+from editor_support import *  # noqa: F403 - the workbench fixtures
+
+from kb.history import verdict_changes
+from kb.models import Claim, Evidence
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def signed_in(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def post(client, name, claim, data=None, *args):
+    data = {"version": Claim.objects.get(pk=claim.pk).version, **(data or {})}
+    return client.post(reverse(f"editor:{name}", args=[claim.pk, *args]), data, **HTMX)
+
+
+def weigh(client, claim, evidence, **fields):
+    prefix = f"ev{evidence.pk}"
+    data = {f"{prefix}-version": Claim.objects.get(pk=claim.pk).version}
+    data.update({f"{prefix}-{name}": value for name, value in fields.items()})
+    return client.post(
+        reverse("editor:update-evidence", args=[claim.pk, evidence.pk]), data, **HTMX
+    )
+
+
+def graded_and_published(client, claim):
+    weigh(client, claim, claim.evidence.get(), stance="supports", design="rct")
+    post(client, "mark-graded", claim)
+    post(client, "publish", claim)
+    return Claim.objects.get(pk=claim.pk)
+
+
+def test_a_judgement_is_recorded_with_who_what_and_why(signed_in, editor, draft_claim):
+    post(
+        signed_in,
+        "judgements",
+        draft_claim,
+        {
+            "imprecision": "serious",
+            "imprecision_reason": "Constructed: one small trial.",
+            "large_effect": "0",
+        },
+    )
+    latest, previous = Claim.history.filter(id=draft_claim.pk).order_by("-history_id")[:2]
+    assert latest.history_user == editor
+    assert latest.history_change_reason == "Judgements: imprecision"
+    changed = {
+        change.field: (change.old, change.new) for change in latest.diff_against(previous).changes
+    }
+    assert changed["imprecision"] == (None, "serious")
+    assert changed["imprecision_reason"] == ("", "Constructed: one small trial.")
+
+
+def test_weighing_evidence_records_the_link_and_the_regrade_it_caused(
+    signed_in, editor, draft_claim
+):
+    evidence = draft_claim.evidence.get()
+    weigh(signed_in, draft_claim, evidence, stance="contradicts", note="Constructed note.")
+    row = evidence.history.latest()
+    assert row.history_user == editor
+    assert row.history_change_reason == "Evidence Anonymous: stance, note"
+    assert {c.field for c in row.diff_against(row.prev_record).changes} == {"stance", "note"}
+    claim_rows = Claim.history.filter(id=draft_claim.pk).order_by("-history_id")
+    # One claim row for the change (the regrade kb.signals saves), with the same who and why.
+    assert claim_rows[0].history_change_reason == "Evidence Anonymous: stance, note"
+    assert claim_rows[0].history_user == editor
+    assert claim_rows[0].version == draft_claim.version + 1
+
+
+def test_a_removed_link_stays_in_the_history(signed_in, editor, draft_claim):
+    evidence = draft_claim.evidence.get()
+    post(signed_in, "remove-evidence", draft_claim, None, evidence.pk)
+    assert not Evidence.objects.filter(pk=evidence.pk).exists()
+    deleted = Evidence.history.filter(id=evidence.pk).latest()
+    assert deleted.history_type == "-"
+    assert deleted.history_user == editor
+    assert deleted.history_change_reason.startswith("Removed evidence")
+
+
+def test_the_history_page_lists_who_what_and_why(signed_in, draft_claim):
+    post(
+        signed_in,
+        "update-claim",
+        draft_claim,
+        {"statement": "In healthy adults, Testolin improves delayed recall.", "kind": "benefit"},
+    )
+    weigh(signed_in, draft_claim, draft_claim.evidence.get(), stance="supports", design="rct")
+    response = signed_in.get(reverse("claim-history", args=[draft_claim.pk]))
+    text = response.text
+    assert response.status_code == 200
+    assert "Edited the claim: statement" in text
+    old, new = draft_claim.statement, "In healthy adults, Testolin improves delayed recall."
+    assert f"Statement: {old} → {new}" in text
+    assert "Evidence Anonymous: stance, design" in text
+    assert "Study: A constructed randomised trial of Testolin" in text
+    assert "Stance: — → Supports" in text
+    assert "edith" in text
+
+
+def test_the_public_page_shows_verdict_changes_with_date_and_reason(signed_in, client, draft_claim):
+    claim = graded_and_published(signed_in, draft_claim)
+    assert claim.verdict == "supported"
+    first_view = client.get(claim.get_absolute_url())
+    assert "Changes to this verdict" not in first_view.text  # the first published verdict
+    post(
+        signed_in,
+        "judgements",
+        claim,
+        {
+            "risk_of_bias": "serious",
+            "risk_of_bias_reason": "Constructed: outcome assessors were not blinded.",
+            "large_effect": "0",
+        },
+    )
+    page = client.get(claim.get_absolute_url()).text
+    today = datetime.now(UTC).strftime("%-d %B %Y")
+    assert (
+        "Verdict changed from <strong>Supported</strong> to <strong>Probably supported</strong> "
+        'on <time datetime="' in page
+    )
+    assert f">{today}</time> because: Judgements: risk of bias." in page
+
+
+def row(verdict, status, reason=None, day=1):
+    return {
+        "history_date": datetime(2026, 1, day, tzinfo=UTC),
+        "verdict": verdict,
+        "status": status,
+        "history_change_reason": reason,
+    }
+
+
+def test_verdict_changes_ignore_drafts_and_report_a_change_made_while_unpublished():
+    rows = [
+        row("ungraded", "draft"),
+        row("supported", "draft", "Marked graded"),
+        row("probably_supported", "draft", "Judgements: imprecision"),  # never seen by readers
+        row("probably_supported", "published", "Published", day=2),
+        row("probably_supported", "draft", "Unpublished", day=3),
+        row("unproven", "draft", "Verdict overridden to Unproven: trial retracted", day=3),
+        row("unproven", "published", "Published", day=4),
+    ]
+    (change,) = verdict_changes(rows)
+    assert (change.old, change.new, change.when.day) == ("Probably supported", "Unproven", 4)
+    assert change.reason == "Verdict overridden to Unproven: trial retracted"

@@ -1,0 +1,203 @@
+"""Who may use the workbench: every editor URL and method, for each role.
+
+Anonymous readers are sent to sign in for pages and refused (403) for writes; researchers are
+refused everything; editors and administrators may do everything. A refused write changes
+nothing, htmx requests included.
+"""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from editor_support import *  # noqa: F403 - the workbench fixtures
+from editor_support import roles_migration
+
+from kb.models import Claim
+from studies.models import Study
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def graded_draft(draft_claim):
+    """The draft claim with its trial weighed and the claim marked graded: every write applies."""
+    evidence = draft_claim.evidence.get()
+    evidence.stance = "supports"
+    evidence.save()
+    claim = Claim.objects.get(pk=draft_claim.pk)
+    claim.graded_at = timezone.now()
+    claim.save()
+    return claim
+
+
+def pages(claim):
+    """(URL, query) of every page (GET) of the workbench."""
+    return [
+        (reverse("editor:queue"), {}),
+        (reverse("editor:claim", args=[claim.pk]), {}),
+        (reverse("editor:find-study", args=[claim.pk]), {"q": "constructed"}),
+        (reverse("claim-history", args=[claim.pk]), {}),
+    ]
+
+
+def writes(claim):
+    """(URL, valid POST data) of every write of the workbench."""
+    evidence = claim.evidence.get()
+    review = Study.objects.get(design="systematic_review")
+    version = {"version": claim.version}
+    prefix = f"ev{evidence.pk}"
+    return [
+        (
+            reverse("editor:update-claim", args=[claim.pk]),
+            {**version, "statement": "Edited.", "kind": "benefit"},
+        ),
+        (reverse("editor:add-evidence", args=[claim.pk]), {**version, "study": review.pk}),
+        (
+            reverse("editor:update-evidence", args=[claim.pk, evidence.pk]),
+            {f"{prefix}-version": claim.version, f"{prefix}-stance": "no_effect"},
+        ),
+        (reverse("editor:remove-evidence", args=[claim.pk, evidence.pk]), version),
+        (
+            reverse("editor:judgements", args=[claim.pk]),
+            {**version, "imprecision": "none", "large_effect": "0"},
+        ),
+        (
+            reverse("editor:override", args=[claim.pk]),
+            {**version, "verdict": "unproven", "rationale": "Constructed rationale."},
+        ),
+        (reverse("editor:mark-graded", args=[claim.pk]), version),
+        (reverse("editor:publish", args=[claim.pk]), version),
+        (reverse("editor:unpublish", args=[claim.pk]), version),
+    ]
+
+
+PAGE_COUNT = 4
+WRITE_COUNT = 9
+
+
+def test_the_matrix_covers_every_editor_url(graded_draft):
+    from kb.editor.urls import urlpatterns
+
+    covered = {url for url, _ in pages(graded_draft)} | {url for url, _ in writes(graded_draft)}
+    assert len(covered) == PAGE_COUNT + WRITE_COUNT == len(urlpatterns) + 1  # + history
+
+
+@pytest.mark.parametrize("index", range(PAGE_COUNT))
+def test_anonymous_get_of_an_editor_page_redirects_to_sign_in(client, graded_draft, index):
+    url, query = pages(graded_draft)[index]
+    response = client.get(url, query)
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{reverse('login')}?next=")
+
+
+def test_anonymous_htmx_get_redirects_the_whole_page_to_sign_in(client, graded_draft):
+    url, query = pages(graded_draft)[2]
+    response = client.get(url, query, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("index", range(PAGE_COUNT))
+def test_researcher_is_refused_editor_pages(client, researcher, graded_draft, index):
+    client.force_login(researcher)
+    url, query = pages(graded_draft)[index]
+    assert client.get(url, query).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["editor", "admin_user"])
+@pytest.mark.parametrize("index", range(PAGE_COUNT))
+def test_editors_and_administrators_open_every_page(client, request, graded_draft, role, index):
+    client.force_login(request.getfixturevalue(role))
+    url, query = pages(graded_draft)[index]
+    assert client.get(url, query).status_code == 200
+
+
+@pytest.mark.parametrize("index", range(PAGE_COUNT))
+def test_pages_refuse_post(client, editor, graded_draft, index):
+    client.force_login(editor)
+    url, _ = pages(graded_draft)[index]
+    assert client.post(url).status_code == 405
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["form", "htmx"])
+@pytest.mark.parametrize("role", ["anonymous", "researcher"])
+@pytest.mark.parametrize("index", range(WRITE_COUNT))
+def test_writes_by_anyone_but_an_editor_are_refused_and_change_nothing(
+    client, request, graded_draft, role, index, headers
+):
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    url, data = writes(graded_draft)[index]
+    before = Claim.objects.get(pk=graded_draft.pk)
+    response = client.post(url, data, **headers)
+    assert response.status_code == 403
+    after = Claim.objects.get(pk=graded_draft.pk)
+    assert (after.version, after.statement, after.status) == (
+        before.version,
+        before.statement,
+        before.status,
+    )
+    assert after.evidence.count() == 1
+    assert after.history.count() == before.history.count()
+
+
+@pytest.mark.parametrize("role", ["editor", "admin_user"])
+@pytest.mark.parametrize("index", range(WRITE_COUNT))
+def test_editors_and_administrators_may_make_every_write(
+    client, request, graded_draft, role, index
+):
+    client.force_login(request.getfixturevalue(role))
+    url, data = writes(graded_draft)[index]
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("editor:claim", args=[graded_draft.pk]))
+    assert Claim.objects.get(pk=graded_draft.pk).version == graded_draft.version + 1
+
+
+@pytest.mark.parametrize("index", range(WRITE_COUNT))
+def test_writes_refuse_get(client, editor, graded_draft, index):
+    client.force_login(editor)
+    url, _ = writes(graded_draft)[index]
+    assert client.get(url).status_code == 405
+
+
+def test_roles_migration_creates_the_groups_with_their_permissions(db):
+    """The data migration itself, run on the migration state of kb 0002."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    state = MigrationExecutor(connection).loader.project_state(("kb", "0002_roles"))
+    Group.objects.filter(name__in=["editors", "researchers"]).delete()
+    roles_migration.create_roles(state.apps, None)
+    editors = set(Group.objects.get(name="editors").permissions.values_list("codename", flat=True))
+    researchers = set(
+        Group.objects.get(name="researchers").permissions.values_list("codename", flat=True)
+    )
+    assert {"change_claim", "add_evidence", "delete_evidence", "change_study"} <= editors
+    assert {"change_source", "view_compound"} <= editors
+    assert "delete_claim" not in editors
+    assert researchers == {
+        "view_claim",
+        "view_evidence",
+        "view_study",
+        "view_source",
+        "view_compound",
+    }
+
+
+def test_htmx_writes_need_the_csrf_token_the_page_sends_in_a_header(editor, graded_draft):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    page = client.get(reverse("editor:claim", args=[graded_draft.pk]))
+    token = re.search(r'hx-headers=\'{"X-CSRFToken": "([^"]+)"}\'', page.text).group(1)
+    url, data = writes(graded_draft)[0]
+    assert client.post(url, data, **HTMX).status_code == 403  # no token: refused
+    assert Claim.objects.get(pk=graded_draft.pk).version == graded_draft.version
+    response = client.post(url, data, HTTP_X_CSRFTOKEN=token, **HTMX)
+    assert response.status_code == 200
+    assert Claim.objects.get(pk=graded_draft.pk).statement == "Edited."
