@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kb
+# One test database per checkout, so two clones testing at once do not collide.
+TEST_DATABASE_NAME ?= test_kb_$(shell pwd | cksum | cut -d' ' -f1)
 # A fresh test database in CI and in fresh clones; `make test REUSE_DB=1` keeps it between runs.
 PYTEST_DB := $(if $(REUSE_DB),--reuse-db,--create-db)
 
@@ -42,6 +44,7 @@ postgres:
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_demo
+	@if [ -n "$$DEMO_EDITOR_USERNAME" ]; then DEBUG=1 $(BIN)/python manage.py create_demo_editor; fi
 	@echo "Serving on http://127.0.0.1:$(PORT)/compounds/cerebrolysin/"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -56,7 +59,7 @@ check-deploy: install
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 test: install browser postgres lint check-deploy
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_DB) --cov --cov-report=term:skip-covered
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME=$(TEST_DATABASE_NAME) $(BIN)/pytest $(PYTEST_DB) --cov --cov-report=term:skip-covered
 
 benchmark: install postgres
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py benchmark_import

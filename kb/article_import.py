@@ -1,19 +1,31 @@
 """Saving an extracted article: its source, reference list, proposed claims and citation links.
 
 One transaction; idempotent (a second import of the same page adds nothing and changes no
-editor's work); references resolve to studies already stored, by PMID then DOI.
+editor's work). Each reference resolves to a study through its PMID or DOI: a study already
+stored, or, with fetch=True, one fetched from PubMed (by PMID) or Crossref (by DOI, then PubMed
+through the DOI's PMID) and stored through the studies importer. Fetching happens before the
+transaction, so no database transaction waits on the network, and whatever is fetched is
+stored together with the article or not at all. Offline, nothing waits: the references stay
+unresolved and a note in the result says so. A reference without an identifier stays as text
+(Reference.study null) for an editor to resolve.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
 
 from kb.articles import Article
+from kb.articles import Reference as ArticleReference
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
 from kb.vocabulary import ClaimStatus
 from studies.models import Study
+from studies.records import ParseError, StudyRecord
+
+# Each DOI costs two requests (Crossref, then PubMed's DOI search); beyond this many an import
+# would keep the editor waiting too long, so the rest are left for a later import.
+MAX_DOI_FETCHES = 40
 
 
 @dataclass
@@ -25,6 +37,10 @@ class ImportResult:
     unresolved: list[int] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the extractor's, then the importer's
+    # What resolving the references did or could not do (fetched, offline, unknown), in words
+    # for the editor.
+    notes: list[str] = field(default_factory=list)
+    studies_fetched: int = 0  # studies newly stored from fetched records
 
 
 def find_study(*, pmid: str | None, doi: str | None) -> Study | None:
@@ -36,6 +52,131 @@ def find_study(*, pmid: str | None, doi: str | None) -> Study | None:
     matches = list(Study.objects.filter(condition)[:2])
     by_pmid = [s for s in matches if pmid and s.pmid == pmid]
     return (by_pmid or matches or [None])[0]
+
+
+def stored_studies(references: Iterable[ArticleReference]) -> dict[int, Study]:
+    """The stored study of each reference that has one, by reference number (one query).
+
+    A PMID match wins over a DOI match, as in find_study."""
+    references = list(references)
+    pmids = {r.pmid for r in references if r.pmid}
+    dois = {r.doi for r in references if r.doi}
+    if not pmids and not dois:
+        return {}
+    by_pmid, by_doi = {}, {}
+    for study in Study.objects.filter(Q(pmid__in=pmids) | Q(doi__in=dois)):
+        if study.pmid:
+            by_pmid[study.pmid] = study
+        if study.doi:
+            by_doi[study.doi] = study
+    found = {}
+    for reference in references:
+        study = by_pmid.get(reference.pmid) or by_doi.get(reference.doi)
+        if study is not None:
+            found[reference.number] = study
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Fetching the records of references no stored study matches (network only, no writes)
+
+
+@dataclass
+class Fetched:
+    tried: bool = False
+    records: list[StudyRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _numbers(references: list[ArticleReference] | list[int]) -> str:
+    numbers = [str(getattr(r, "number", r)) for r in references]
+    return ("reference " if len(numbers) == 1 else "references ") + ", ".join(numbers)
+
+
+def fetch_records(references: list[ArticleReference]) -> Fetched:
+    """The PubMed and Crossref records of these references, in the order to import them.
+
+    PMIDs are fetched from PubMed in one request. A DOI is fetched from Crossref, then PubMed is
+    asked for the DOI's PMID and that record fetched too: it comes after Crossref's, so the
+    importer merges both into one study and PubMed's indexing wins. A service found offline, or
+    failing after its retries, is not asked again: nothing waits on a dead network.
+    """
+    from studies.crossref import UnknownDOI, fetch_crossref_work
+    from studies.pubmed import (
+        Offline,
+        RemoteError,
+        fetch_pubmed_batches,
+        search_pmid_for_doi,
+    )
+
+    fetched = Fetched(tried=True)
+    down: dict[str, str] = {}  # service -> why it is not asked again
+
+    def give_up(service: str, exc: Exception, waiting: list[ArticleReference]) -> None:
+        down[service] = str(exc)
+        what = "could not be reached" if isinstance(exc, Offline) else "did not answer usefully"
+        fetched.notes.append(
+            f"{service} {what} ({exc}); nothing more was fetched from it"
+            + (f" ({_numbers(waiting)} waiting)." if waiting else ".")
+        )
+
+    def pubmed(pmids: dict[str, ArticleReference], *, by_doi: bool) -> None:
+        if not pmids or "PubMed" in down:
+            return
+        try:
+            found = [r for _, batch in fetch_pubmed_batches(list(pmids)) for r in batch]
+        except (RemoteError, ParseError) as exc:
+            give_up("PubMed", exc, list(pmids.values()))
+            return
+        # Only the records asked for: a reply never adds another study to the article.
+        studies = {r.pmid: r for r in found if r.pmid in pmids and not r.is_notice}
+        fetched.records.extend(studies.values())
+        for pmid, reference in pmids.items():
+            if pmid not in studies and not by_doi:
+                fetched.notes.append(
+                    f"Reference {reference.number}: PubMed has no study with PMID {pmid}; "
+                    "check the reference."
+                )
+
+    with_pmid = {r.pmid: r for r in references if r.pmid}
+    with_doi = [r for r in references if r.doi and not r.pmid]
+    if len(with_doi) > MAX_DOI_FETCHES:
+        fetched.notes.append(
+            f"Only the first {MAX_DOI_FETCHES} DOIs were looked up; "
+            f"{_numbers(with_doi[MAX_DOI_FETCHES:])} stay unresolved: import again to fetch more."
+        )
+        with_doi = with_doi[:MAX_DOI_FETCHES]
+    pubmed(with_pmid, by_doi=False)
+
+    pmids_of_dois: dict[str, ArticleReference] = {}
+    for position, reference in enumerate(with_doi):
+        waiting = with_doi[position:]
+        if "Crossref" not in down:
+            try:
+                fetched.records.append(fetch_crossref_work(reference.doi))
+            except UnknownDOI:
+                fetched.notes.append(
+                    f"Reference {reference.number}: Crossref does not know the DOI "
+                    f"{reference.doi}; check the reference."
+                )
+            except RemoteError as exc:
+                give_up("Crossref", exc, waiting)
+        if "PubMed" not in down:
+            try:
+                pmid = search_pmid_for_doi(reference.doi)
+            except (RemoteError, ParseError) as exc:
+                give_up("PubMed", exc, waiting)
+            else:
+                if pmid and pmid not in with_pmid:
+                    pmids_of_dois[pmid] = reference
+        if "Crossref" in down and "PubMed" in down:
+            break
+    pubmed(pmids_of_dois, by_doi=True)
+    return fetched
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
 
 
 def _source_for(article: Article, source: Source | None) -> Source:
@@ -57,7 +198,6 @@ def _source_for(article: Article, source: Source | None) -> Source:
     return source
 
 
-@transaction.atomic
 def save_article(
     article: Article,
     *,
@@ -65,12 +205,33 @@ def save_article(
     source: Source | None = None,
     keep: Callable[[str], bool] | None = None,
     user=None,
+    fetch: bool = False,
 ) -> ImportResult:
     """Store the article as a source with draft, ungraded claims linked to what they cite.
 
-    `keep` decides which proposed claims are saved (the demo keeps the curated ones).
+    `keep` decides which proposed claims are saved (the demo keeps the curated ones). With
+    `fetch`, references no stored study matches are fetched from PubMed or Crossref first.
     """
+    fetched = Fetched()
+    if fetch:
+        stored = stored_studies(article.references)
+        missing = [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
+        if missing:
+            fetched = fetch_records(missing)
+    return _save(article, compound=compound, source=source, keep=keep, user=user, fetched=fetched)
+
+
+@transaction.atomic
+def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportResult:
     result = ImportResult(source=_source_for(article, source), warnings=list(article.warnings))
+    result.notes.extend(fetched.notes)
+    if fetched.records:
+        from studies.importer import import_batch
+
+        imported = import_batch(fetched.records)
+        result.studies_fetched = imported.created
+        result.notes.extend(imported.problems)
+    studies = stored_studies(article.references)
     references = {}
     for entry in article.references:
         doi, url = entry.doi or "", entry.url or ""
@@ -82,21 +243,25 @@ def save_article(
         if len(url) > Reference._meta.get_field("url").max_length:
             result.warnings.append(f"Reference {entry.number}: URL too long to store; dropped.")
             url = ""
+        values = {"text": entry.text, "doi": doi, "pmid": entry.pmid or "", "url": url}
+        study = studies.get(entry.number)
+        if study is not None:
+            values["study"] = study
+        # Without a match the reference keeps the study an editor may have linked by hand.
         reference, _ = Reference.objects.update_or_create(
-            source=result.source,
-            number=entry.number,
-            defaults={
-                "text": entry.text,
-                "doi": doi,
-                "pmid": entry.pmid or "",
-                "url": url,
-                "study": find_study(pmid=entry.pmid, doi=entry.doi),
-            },
+            source=result.source, number=entry.number, defaults=values
         )
         references[entry.number] = reference
-        if reference.study is None:
+        if reference.study_id is None:
             result.unresolved.append(entry.number)
     result.references = len(references)
+    missed = [n for n in result.unresolved if references[n].pmid or references[n].doi]
+    if fetched.tried and missed:
+        result.notes.append(
+            f"{_numbers(missed).capitalize()} {'stays' if len(missed) == 1 else 'stay'} "
+            "unresolved: import the article again when "
+            "the network is back, or link their studies in the workbench."
+        )
 
     for proposed in article.claims:
         if keep is not None and not keep(proposed.quote):

@@ -22,6 +22,7 @@ Nothing else is changed: typos, curly quotes and the final punctuation stay as w
 
 from __future__ import annotations
 
+import bisect
 import re
 import urllib.error
 import urllib.request
@@ -654,7 +655,8 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        token = re.search(r"(\S+)$", text[start : match.start()])
+        # Only the word before the stop matters; a bounded window keeps long runs linear.
+        token = re.search(r"(\S+)$", text[max(start, match.start() - 40) : match.start()])
         word = token.group(1).lstrip("([\"'\u201c\u2018").lower() if token else ""
         if word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", word):
             continue
@@ -1026,6 +1028,7 @@ def _analyse(
     lead_in = ""
     unmatched: dict[int, list[str]] = {}
     any_marker = False
+    listed_numbers = {r.number for r in references}
     by_identifier = {}
     for ref in references:
         for key in (ref.doi and ("doi", ref.doi), ref.pmid and ("pmid", ref.pmid)):
@@ -1053,13 +1056,14 @@ def _analyse(
             continue
         sentence_refs: list[list[int]] = [[] for _ in spans]
         sentence_affiliate = [False for _ in spans]
+        starts = [start for start, _end in spans]
+        doubled: set[tuple[int, int]] = set()
         for marker in markers:
-            index = 0
-            for k, (start, _end) in enumerate(spans):
-                if start < marker.offset:
-                    index = k
             if not spans:
                 continue
+            # The last sentence starting before the marker: a marker right after a full stop
+            # belongs to the sentence it closes.
+            index = max(0, bisect.bisect_left(starts, marker.offset) - 1)
             numbers = marker.numbers
             if marker.link is not None:
                 link = links[marker.link]
@@ -1070,6 +1074,7 @@ def _analyse(
                             link, doi, pmid, references, by_identifier, warnings, listed
                         )
                     ]
+                    listed_numbers.update(numbers)
                 elif _is_affiliate(link):
                     sentence_affiliate[index] = True
                     continue
@@ -1077,17 +1082,19 @@ def _analyse(
                     continue
             any_marker = any_marker or bool(numbers)
             for number in numbers:
-                if number in sentence_refs[index]:
+                if number not in sentence_refs[index]:
+                    sentence_refs[index].append(number)
+                elif (index, number) not in doubled:
+                    doubled.add((index, number))
+                    start, end = spans[index]
                     warnings.append(
                         f"Reference {number} is cited twice in one sentence "
-                        f"({_plain(clean[spans[index][0] : spans[index][1]])[:80]!r}); "
+                        f"({_plain(clean[start : min(end, start + 200)])[:80]!r}); "
                         "counted once."
                     )
-                    continue
-                sentence_refs[index].append(number)
         for k, (start, end) in enumerate(spans):
             quote = _plain(clean[start:end])
-            known = [n for n in sentence_refs[k] if any(r.number == n for r in references)]
+            known = [n for n in sentence_refs[k] if n in listed_numbers]
             for n in sentence_refs[k]:
                 if n not in known:
                     unmatched.setdefault(n, []).append(quote)
@@ -1174,7 +1181,7 @@ def _reference_for_link(link, doi, pmid, references, by_identifier, warnings, li
     for key in (doi and ("doi", doi), pmid and ("pmid", pmid)):
         if key and key in by_identifier:
             return by_identifier[key]
-    number = max((r.number for r in references), default=0) + 1
+    number = (references[-1].number if references else 0) + 1  # the list is kept sorted
     text = _plain(link.text)
     if not text or _URLISH_TEXT.match(text) or _GENERIC_LINK_TEXT.fullmatch(text):
         text = f"doi:{doi}" if doi else f"PMID: {pmid}"

@@ -754,3 +754,14 @@ def test_hard_wrapped_text_and_cited_sales_sentences():
     assert article.conflicts_of_interest == [
         "Buy it at our shop for $20, it is the best-tested brand."
     ]
+
+
+def test_long_runs_stay_linear():
+    # Each of these took minutes when a loop re-scanned the text from the sentence start.
+    import time
+
+    started = time.monotonic()
+    extract_article("<p>" + "Dr. a. " * 40000 + "</p>")
+    extract_article("Examplamine x(1) " * 30000)
+    extract_article("".join(f"It helps https://doi.org/10.5555/x{i}. " for i in range(20000)))
+    assert time.monotonic() - started < 20

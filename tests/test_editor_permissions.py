@@ -2,7 +2,8 @@
 
 Anonymous readers are sent to sign in for pages and refused (403) for writes; researchers are
 refused everything; editors and administrators may do everything. A refused write changes
-nothing, htmx requests included.
+nothing, htmx requests included. The article import's writes are listed apart: they act on a
+preview kept in the session, not on a claim.
 """
 
 import re
@@ -14,7 +15,8 @@ from django.utils import timezone
 from editor_support import *  # noqa: F403 - the workbench fixtures
 from editor_support import roles_migration
 
-from kb.models import Claim
+from kb.editor import pending
+from kb.models import Claim, Reference, Source
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,8 @@ def pages(claim):
         (reverse("editor:claim", args=[claim.pk]), {}),
         (reverse("editor:find-study", args=[claim.pk]), {"q": "constructed"}),
         (reverse("claim-history", args=[claim.pk]), {}),
+        (reverse("editor:article-import"), {}),
+        (reverse("editor:article-review"), {}),
     ]
 
 
@@ -75,15 +79,46 @@ def writes(claim):
     ]
 
 
-PAGE_COUNT = 4
+# An article to import: one constructed reference, so saving it needs no network.
+ARTICLE = """Testolin improves recall in healthy adults (1).
+
+References
+1. A constructed trial of Testolin. doi:10.5555/testolin.0001
+"""
+
+
+def article_writes(claim, preview: str = "no-preview"):
+    """(URL, valid POST data) of every write of the article import; `preview` is the token of
+    the preview (kb.editor.pending) the writes after the first one apply to."""
+    token = preview
+    return [
+        (
+            reverse("editor:article-preview"),
+            {"text": ARTICLE, "fmt": "auto", "compound": claim.compound_id},
+        ),
+        (
+            reverse("editor:article-claim", args=[0]),
+            {"token": token, "c0-quote": "Testolin improves recall.", "c0-kind": "benefit"},
+        ),
+        (reverse("editor:article-claim-remove", args=[0]), {"token": token}),
+        (reverse("editor:article-claim-restore", args=[0]), {"token": token}),
+        (reverse("editor:article-save"), {"token": token, "compound": claim.compound_id}),
+        (reverse("editor:article-discard"), {"token": token}),
+    ]
+
+
+PAGE_COUNT = 6
 WRITE_COUNT = 9
+ARTICLE_WRITE_COUNT = 6
 
 
 def test_the_matrix_covers_every_editor_url(graded_draft):
     from kb.editor.urls import urlpatterns
 
     covered = {url for url, _ in pages(graded_draft)} | {url for url, _ in writes(graded_draft)}
-    assert len(covered) == PAGE_COUNT + WRITE_COUNT == len(urlpatterns) + 1  # + history
+    covered |= {url for url, _ in article_writes(graded_draft)}
+    assert len(covered) == PAGE_COUNT + WRITE_COUNT + ARTICLE_WRITE_COUNT
+    assert len(covered) == len(urlpatterns) + 1  # + history
 
 
 @pytest.mark.parametrize("index", range(PAGE_COUNT))
@@ -162,6 +197,55 @@ def test_editors_and_administrators_may_make_every_write(
 def test_writes_refuse_get(client, editor, graded_draft, index):
     client.force_login(editor)
     url, _ = writes(graded_draft)[index]
+    assert client.get(url).status_code == 405
+
+
+def _stored_articles():
+    return (Source.objects.count(), Reference.objects.count(), Claim.objects.count())
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["form", "htmx"])
+@pytest.mark.parametrize("role", ["anonymous", "researcher"])
+@pytest.mark.parametrize("index", range(ARTICLE_WRITE_COUNT))
+def test_article_writes_by_anyone_but_an_editor_are_refused_and_change_nothing(
+    client, request, graded_draft, role, index, headers
+):
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    url, data = article_writes(graded_draft)[index]
+    before = _stored_articles()
+    assert client.post(url, data, **headers).status_code == 403
+    assert _stored_articles() == before
+    assert pending.SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize("role", ["editor", "admin_user"])
+@pytest.mark.parametrize("index", range(ARTICLE_WRITE_COUNT))
+def test_editors_and_administrators_may_make_every_article_write(
+    client, request, graded_draft, role, index
+):
+    client.force_login(request.getfixturevalue(role))
+    preview_url, preview_data = article_writes(graded_draft)[0]
+    assert client.post(preview_url, preview_data).status_code == 302
+    token = client.session[pending.SESSION_KEY]["token"]
+    claims_before = Claim.objects.count()
+    url, data = article_writes(graded_draft, token)[index]
+    response = client.post(url, data)
+    assert response.status_code == 302
+    expected = {
+        0: reverse("editor:article-review"),
+        4: reverse("editor:queue"),
+        5: reverse("editor:article-import"),
+    }.get(index, reverse("editor:article-review"))
+    assert response["Location"].startswith(expected)
+    assert "no longer open" not in client.get(response["Location"]).text
+    assert Claim.objects.count() == claims_before + (1 if index == 4 else 0)
+
+
+@pytest.mark.parametrize("index", range(ARTICLE_WRITE_COUNT))
+def test_article_writes_refuse_get(client, editor, graded_draft, index):
+    client.force_login(editor)
+    url, _ = article_writes(graded_draft)[index]
     assert client.get(url).status_code == 405
 
 

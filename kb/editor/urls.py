@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kb.editor import views
+from kb.editor import article_views, views
 
 app_name = "editor"
 
@@ -27,4 +27,21 @@ urlpatterns = [
     path("claims/<int:pk>/graded/", views.mark_graded, name="mark-graded"),
     path("claims/<int:pk>/publish/", views.publish, name="publish"),
     path("claims/<int:pk>/unpublish/", views.unpublish, name="unpublish"),
+    # Importing an article: the form, then a preview kept in the session until saved.
+    path("articles/import/", article_views.import_form, name="article-import"),
+    path("articles/import/preview/", article_views.start_preview, name="article-preview"),
+    path("articles/import/review/", article_views.review, name="article-review"),
+    path("articles/import/claims/<int:index>/", article_views.edit_claim, name="article-claim"),
+    path(
+        "articles/import/claims/<int:index>/remove/",
+        article_views.remove_claim,
+        name="article-claim-remove",
+    ),
+    path(
+        "articles/import/claims/<int:index>/restore/",
+        article_views.restore_claim,
+        name="article-claim-restore",
+    ),
+    path("articles/import/save/", article_views.save, name="article-save"),
+    path("articles/import/discard/", article_views.discard, name="article-discard"),
 ]

@@ -1,0 +1,418 @@
+"""Importing an article in the workbench: paste, upload or fetch it, preview what the extractor
+proposes, edit or drop claims, then save the rest as draft claims for the review queue.
+
+The preview stores nothing: the extracted article waits in the editor's session
+(kb.editor.pending) until "Save" hands the kept claims to kb.article_import.save_article. Every
+form posts normally (answered with a redirect) and, with htmx, gets back only the changed part
+of editor/article_import.html.
+"""
+
+import ipaddress
+import socket
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
+
+from kb.article_import import save_article, stored_studies
+from kb.articles import MAX_BYTES, ArticleError, extract_article, extract_from_url
+from kb.editor import pending as pending_store
+from kb.editor.views import editor_required
+from kb.models import Compound
+from kb.partials import render_partial
+from kb.vocabulary import ClaimKind
+
+TEMPLATE = "editor/article_import.html"
+MAX_QUOTE = 2000  # characters; a proposed claim is one sentence
+
+# ---------------------------------------------------------------------------------------------
+# Forms
+
+FORMATS = [
+    ("auto", "Detect (HTML if it contains tags)"),
+    ("html", "HTML"),
+    ("text", "Plain text"),
+]
+
+
+class ArticleInputForm(forms.Form):
+    text = forms.CharField(
+        label="Paste the article",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="Its text with the reference list, or the page's HTML.",
+    )
+    file = forms.FileField(
+        label="or upload it",
+        required=False,
+        help_text=f"An HTML or text file of at most {MAX_BYTES // 1024 // 1024} MB.",
+    )
+    url = forms.URLField(
+        label="or give its web address",
+        required=False,
+        max_length=1000,
+        help_text="A public http(s) page; the workbench fetches it once.",
+    )
+    fmt = forms.ChoiceField(
+        label="Read pasted text or a file as",
+        choices=FORMATS,
+        initial="auto",
+        widget=forms.RadioSelect,
+    )
+    compound = forms.ModelChoiceField(
+        label="Compound the claims are about",
+        queryset=Compound.objects.order_by("name"),
+        empty_label=None,
+    )
+
+    def clean(self):
+        data = super().clean()
+        given = [
+            name
+            for name, value in (
+                ("text", (data.get("text") or "").strip()),
+                ("file", data.get("file")),
+                ("url", data.get("url")),
+            )
+            if value
+        ]
+        if not given and not self.errors:
+            raise forms.ValidationError(
+                "Nothing to import: paste the article, upload a file or give its web address."
+            )
+        if len(given) > 1:
+            raise forms.ValidationError(
+                "Give the article one way only: pasted text, a file or a web address."
+            )
+        data["given"] = given[0] if given else None
+        return data
+
+    def article(self):
+        """The extracted article (nothing stored), or ArticleError saying why there is none."""
+        data = self.cleaned_data
+        if data["given"] == "url":
+            return extract_from_url(data["url"], opener=open_page)
+        if data["given"] == "file":
+            upload = data["file"]
+            if upload.size > MAX_BYTES:
+                raise ArticleError(
+                    f"The file is too large ({upload.size / 1024 / 1024:.1f} MB; the limit is "
+                    f"{MAX_BYTES // 1024 // 1024} MB)."
+                )
+            return extract_article(upload.read(MAX_BYTES + 1), fmt=data["fmt"])
+        return extract_article(data["text"], fmt=data["fmt"])
+
+
+class ProposedClaimForm(forms.Form):
+    quote = forms.CharField(
+        label="Quote",
+        max_length=MAX_QUOTE,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text="The article's sentence as it should be stored.",
+    )
+    kind = forms.ChoiceField(label="Kind", choices=ClaimKind.choices)
+
+    @classmethod
+    def for_claim(cls, index: int, claim):
+        return cls(initial={"quote": claim.quote, "kind": claim.kind}, prefix=f"c{index}")
+
+
+class SaveForm(forms.Form):
+    compound = forms.ModelChoiceField(
+        label="Compound", queryset=Compound.objects.order_by("name"), empty_label=None
+    )
+    fetch = forms.BooleanField(
+        label="Fetch references no stored study matches from PubMed and Crossref",
+        required=False,
+        initial=True,
+        help_text="Offline, they stay unresolved and you are told which.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Fetching a page: public web servers only
+
+
+class _PublicRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        require_public(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_PublicRedirects)
+
+
+def require_public(url: str) -> None:
+    """ArticleError unless every address of the URL's host is a public one.
+
+    An editor's URL must not make the server read its own network or cloud metadata (SSRF);
+    redirects are checked the same way. A host that does not resolve raises URLError, which
+    kb.articles.fetch_url reports as a network failure.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        raise ArticleError(f"Not a web address: {url[:200]!r}. Give an http(s):// URL.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port)}
+    except ValueError:
+        raise ArticleError(f"Not a web address: {url[:200]!r}.") from None
+    except OSError as exc:
+        raise urllib.error.URLError(exc) from None
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            raise ArticleError(
+                f"{host} is not a public web address: the workbench fetches public pages only. "
+                "Paste the article's text or upload its HTML instead."
+            )
+
+
+def open_page(request, timeout):
+    """The opener handed to kb.articles.fetch_url (tests replace it)."""
+    require_public(request.full_url)
+    return _OPENER.open(request, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the page shows
+
+
+def _link(url: str | None) -> str | None:
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
+def _cited(reference, study) -> dict:
+    return {
+        "number": reference.number,
+        "text": reference.text,
+        "doi": reference.doi,
+        "pmid": reference.pmid,
+        "url": _link(reference.url),
+        "study": study,
+    }
+
+
+def preview(current: pending_store.Pending, *, bound: dict | None = None, **extra) -> dict:
+    """Everything the preview shows; `bound` maps claim indexes to submitted forms."""
+    bound = bound or {}
+    article = current.article
+    stored = stored_studies(article.references)
+    by_number = {r.number: r for r in article.references}
+    rows = []
+    for index, claim in enumerate(article.claims):
+        rows.append(
+            {
+                "index": index,
+                "claim": claim,
+                "removed": index in current.removed,
+                "form": bound.get(index) or ProposedClaimForm.for_claim(index, claim),
+                "cited": [
+                    _cited(by_number[n], stored.get(n)) for n in claim.references if n in by_number
+                ],
+            }
+        )
+    return {
+        "pending": current,
+        "article": article,
+        "article_link": _link(article.url),
+        "rows": rows,
+        "kept": [row for row in rows if not row["removed"]],
+        "removed": [row for row in rows if row["removed"]],
+        "references": [_cited(r, stored.get(r.number)) for r in article.references],
+        "matched": len(stored),
+        "save_form": SaveForm(initial={"compound": current.compound_id, "fetch": True}),
+        **extra,
+    }
+
+
+def _row(context: dict, index: int) -> dict:
+    return context | {"row": context["rows"][index]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+@require_safe
+@editor_required
+def import_form(request):
+    """The form: paste, upload or give the address of an article, and choose its compound."""
+    form = ArticleInputForm(initial={"fmt": "auto"})
+    waiting = pending_store.load(request.session)
+    return TemplateResponse(request, TEMPLATE, {"form": form, "waiting": waiting})
+
+
+@require_safe
+@editor_required
+def review(request):
+    """The pending preview: proposed claims, what they cite, conflicts of interest, warnings."""
+    current = pending_store.load(request.session)
+    if current is None:
+        context = {
+            "form": ArticleInputForm(initial={"fmt": "auto"}),
+            "notice": "No article is being previewed: start one below.",
+        }
+        return TemplateResponse(request, TEMPLATE, context)
+    return TemplateResponse(request, TEMPLATE, preview(current))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes (POST only, editors only)
+
+
+@require_POST
+@editor_required
+def start_preview(request):
+    """Extract the article and keep it for the preview; nothing is stored in the knowledge base."""
+    form = ArticleInputForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            article = form.article()
+            if not article.claims:
+                raise ArticleError(
+                    "No claims were found in this article: no sentence reads as a claim about "
+                    "the compound. Nothing to preview."
+                )
+            pending_store.start(
+                request.session, article, compound_id=form.cleaned_data["compound"].pk
+            )
+        except (ArticleError, pending_store.TooLarge) as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("editor:article-review")
+    return TemplateResponse(request, TEMPLATE, {"form": form}, status=400)
+
+
+def _current(request):
+    """(pending preview, None), or (None, the answer to give) when the page is stale."""
+    current = pending_store.load(request.session)
+    if current is not None and request.POST.get("token") == current.token:
+        return current, None
+    messages.error(
+        request,
+        "That preview is no longer open (it was saved, discarded or replaced by a newer one). "
+        "Nothing was changed.",
+    )
+    target = reverse("editor:article-review")
+    return None, HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+def _index(current: pending_store.Pending, index: int) -> int:
+    if not 0 <= index < len(current.article.claims):
+        raise Http404("No such proposed claim.")
+    return index
+
+
+def _review_url(anchor: str) -> str:
+    return f"{reverse('editor:article-review')}#{anchor}"
+
+
+@require_POST
+@editor_required
+def edit_claim(request, index):
+    """Change a proposed claim's quote or kind before it is saved."""
+    current, stale = _current(request)
+    if stale:
+        return stale
+    index = _index(current, index)
+    form = ProposedClaimForm(request.POST, prefix=f"c{index}")
+    if not form.is_valid():
+        context = _row(preview(current, bound={index: form}), index)
+        if request.htmx:
+            return TemplateResponse(request, f"{TEMPLATE}#claim_row", context)
+        return TemplateResponse(request, TEMPLATE, context, status=400)
+    claim = current.article.claims[index]
+    claim.quote, claim.kind = form.cleaned_data["quote"].strip(), form.cleaned_data["kind"]
+    pending_store.save(request.session, current)
+    if request.htmx:
+        context = _row(preview(current), index) | {"row_notice": "Edit kept for saving."}
+        return TemplateResponse(request, f"{TEMPLATE}#claim_row", context)
+    messages.success(request, "Edit kept for saving.")
+    return redirect(_review_url(f"proposed-{index}"))
+
+
+def _set_removed(request, index: int, removed: bool):
+    current, stale = _current(request)
+    if stale:
+        return stale
+    index = _index(current, index)
+    if removed:
+        current.removed.add(index)
+    else:
+        current.removed.discard(index)
+    pending_store.save(request.session, current)
+    done = "Claim left out of this import." if removed else "Claim put back."
+    if not request.htmx:
+        messages.success(request, done)
+        return redirect(_review_url("proposed-claims"))
+    return render_partial(request, TEMPLATE, preview(current, list_notice=done), partial="claims")
+
+
+@require_POST
+@editor_required
+def remove_claim(request, index):
+    """Leave a proposed claim out of the import (it can be put back until saving)."""
+    return _set_removed(request, index, True)
+
+
+@require_POST
+@editor_required
+def restore_claim(request, index):
+    """Put a removed proposed claim back."""
+    return _set_removed(request, index, False)
+
+
+@require_POST
+@editor_required
+def save(request):
+    """Save the kept claims as draft, ungraded claims of the source; on to the review queue."""
+    current, stale = _current(request)
+    if stale:
+        return stale
+    form = SaveForm(request.POST)
+    if not form.is_valid():
+        context = preview(current, notice="Please correct the errors below.")
+        return TemplateResponse(request, TEMPLATE, context | {"save_form": form}, status=400)
+    article = current.kept_article()
+    if not article.claims:
+        messages.error(request, "Every claim was left out: put one back, or discard the preview.")
+        return redirect(_review_url("proposed-claims"))
+    result = save_article(
+        article,
+        compound=form.cleaned_data["compound"],
+        user=request.user,
+        fetch=form.cleaned_data["fetch"],
+    )
+    pending_store.discard(request.session)
+    created = result.claims_created
+    text = f"{created} draft claim{'s' if created != 1 else ''} saved from {result.source.title}"
+    if result.claims_existing:
+        text += f" ({result.claims_existing} were already there from an earlier import)"
+    if result.studies_fetched:
+        text += f"; {result.studies_fetched} cited studies fetched and stored"
+    messages.success(request, text + ".")
+    for note in result.notes:
+        messages.warning(request, note)
+    return redirect(f"{reverse('editor:queue')}?source={result.source.pk}")
+
+
+@require_POST
+@editor_required
+def discard(request):
+    """Drop the preview; nothing was stored."""
+    _, stale = _current(request)
+    if stale:
+        return stale
+    pending_store.discard(request.session)
+    messages.success(request, "Preview discarded; nothing was saved.")
+    return redirect("editor:article-import")
