@@ -42,6 +42,7 @@ postgres:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
 
 run: install
+	@test -f .env || printf '# Written by make run: local development settings for manage.py.\nDEBUG=1\n' > .env
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_demo
 	@if [ -n "$$DEMO_EDITOR_USERNAME" ]; then DEBUG=1 $(BIN)/python manage.py create_demo_editor; fi

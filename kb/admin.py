@@ -86,3 +86,9 @@ class ReferenceAdmin(admin.ModelAdmin):
     list_display = ["source", "number", "doi", "pmid", "study"]
     search_fields = ["text", "doi", "pmid"]
     autocomplete_fields = ["study"]
+
+
+@admin.register(Citation)
+class CitationAdmin(admin.ModelAdmin):
+    list_display = ["claim", "reference"]
+    autocomplete_fields = ["claim", "reference"]

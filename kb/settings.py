@@ -1,6 +1,7 @@
 """Settings for Evidence KB, all read from the environment.
 
-`make run` turns DEBUG on and uses the SQLite file at the project root; production sets
+`make run` turns DEBUG on (and records it in .env for `python manage.py` in this checkout) and uses
+the SQLite file at the project root; production sets
 DEBUG=0, SECRET_KEY and ALLOWED_HOSTS and gets HTTPS-only cookies, HSTS and redirects unless
 SECURE_HTTPS=0 (tests and local serving over plain HTTP).
 """
@@ -11,8 +12,13 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# `make run` leaves a .env (DEBUG=1) so that `python manage.py ...` in the same checkout works
+# as the served site does. The real environment always wins.
+load_dotenv(BASE_DIR / ".env", override=False)
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -10,6 +10,7 @@ messages go to stderr, so the output can be piped.
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -43,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Extract and report, but save nothing."
         )
+        parser.add_argument(
+            "--fetch",
+            action="store_true",
+            help="Fetch references no stored study matches from PubMed or Crossref (online).",
+        )
 
     def handle(self, *args, **options):
         dry_run = options["dry_run"]
@@ -56,7 +62,9 @@ class Command(BaseCommand):
             self.stderr.write(f"warning: {warning}")
 
         if compound_obj is not None:
-            result = save_article(article, compound=compound_obj)
+            result = save_article(article, compound=compound_obj, fetch=options["fetch"])
+            for note in [*result.notes, *result.warnings]:
+                self.stderr.write(note)
             self.stderr.write(
                 f"Saved source {result.source.pk} “{result.source.title}”: "
                 f"{result.references} references "
@@ -70,12 +78,38 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(article_to_json(article), ensure_ascii=False, indent=2))
             return
-        self.stdout.write(
-            f"{article.title}\n{len(article.references)} references, "
-            f"{sum(1 for c in article.claims if c.references)} citation sites, "
-            f"{len(article.claims)} proposed claims, "
-            f"{len(article.conflicts_of_interest)} conflict-of-interest sentences."
-        )
+        self._report(article)
+
+    def _report(self, article):
+        """What was found, readable by a person: metadata, references, citation sites, claims."""
+        out = self.stdout.write
+        out(f"Source: {article.title}")
+        for label, value in (
+            ("Author", article.author),
+            ("Publisher", article.publisher),
+            ("Published", article.published),
+            ("URL", article.url),
+        ):
+            if value:
+                out(f"  {label}: {value}")
+        out(f"\nReferences ({len(article.references)}):")
+        for ref in article.references:
+            ids = ", ".join(
+                f"{name} {value}" for name, value in (("DOI", ref.doi), ("PMID", ref.pmid)) if value
+            )
+            out(f"  [{ref.number}] {ids or 'no identifier: left for an editor to resolve'}")
+            out(f"      {ref.text[:160]}")
+        cited = [claim for claim in article.claims if claim.references]
+        out(f"\nCitation sites ({sum(len(c.references) for c in cited)}):")
+        for claim in cited:
+            numbers = ", ".join(str(n) for n in claim.references)
+            out(f"  ({numbers}) {claim.quote}")
+        out(f"\nConflicts of interest ({len(article.conflicts_of_interest)}):")
+        for sentence in article.conflicts_of_interest:
+            out(f"  - {sentence}")
+        kinds = Counter(claim.kind for claim in article.claims)
+        summary = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+        out(f"\nProposed claims: {len(article.claims)} ({summary}); --json lists them all.")
 
     def _compound(self, key: str) -> Compound:
         compound = Compound.objects.filter(Q(slug=key) | Q(name__iexact=key)).first()
