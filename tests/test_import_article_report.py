@@ -29,4 +29,6 @@ def test_dry_run_lists_the_nine_references_and_citation_sites_and_stores_nothing
         "capabilities."
     )
     assert "We recommend purchasing Cerebrolysin from CosmicNootropic." in out
-    assert not (Source.objects.exists() or Reference.objects.exists() or Claim.objects.exists())
+    assert not Source.objects.exists()
+    assert not Reference.objects.exists()
+    assert not Claim.objects.exists()
