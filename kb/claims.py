@@ -34,9 +34,6 @@ from studies.identifiers import parse_identifier
 from studies.models import Study
 from studies.records import StudyRecord
 
-# simple-history stores the reason in a CharField(max_length=100).
-REASON_LENGTH = 100
-
 
 class Conflict(Exception):
     """The claim was saved by someone else since the editor loaded it."""
@@ -55,8 +52,8 @@ class Refused(ValueError):
 
 
 def short_reason(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= REASON_LENGTH else text[: REASON_LENGTH - 1] + "…"
+    """The reason on one line, as the history and the public changelog show it."""
+    return " ".join(text.split())
 
 
 @contextmanager

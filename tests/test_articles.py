@@ -701,7 +701,7 @@ def test_command_json_prints_one_document_and_saves_nothing_without_a_compound(d
 def test_command_saves_with_a_compound(cerebrolysin, capsys):
     call_command("import_article", str(SEED_HTML), "--compound", "Cerebrolysin")
     out, err = capsys.readouterr()
-    assert "9 references" in out
+    assert "References (9):" in out
     assert "new draft claims" in err
     assert Claim.objects.filter(compound=cerebrolysin).count() == len(
         extract_article(SEED_HTML.read_bytes()).claims
