@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from kb.models import Claim, Evidence
 from kb.vocabulary import Flag
+from studies.models import Study
 from studies.signals import study_retracted
 
 
@@ -24,3 +25,16 @@ def flag_claims_using_retracted_study(sender, study, **kwargs):
     for claim in Claim.objects.filter(evidence__study=study).distinct():
         claim.add_editor_flag(Flag.NEEDS_REREVIEW)
         claim.save()
+
+
+@receiver(post_save, sender=Study)
+def regrade_claims_using_study(sender, instance, created=False, **kwargs):
+    """A study's design or retraction feeds every grade that uses it."""
+    if created:
+        return
+    for claim in Claim.objects.filter(evidence__study=instance).distinct():
+        before = (claim.computed_verdict, claim.verdict, claim.certainty, claim.flags)
+        claim.apply_grade()
+        if (claim.computed_verdict, claim.verdict, claim.certainty, claim.flags) != before:
+            claim._change_reason = f"Grade recomputed: study {instance.pk} changed"
+            claim.save()

@@ -108,3 +108,22 @@ def test_an_override_keeps_the_computed_verdict_beside_it(make_claim):
     claim.refresh_from_db()
     assert claim.verdict == Verdict.PROBABLY_NOT_SUPPORTED
     assert claim.computed_verdict == Verdict.UNPROVEN
+
+
+def test_a_study_reclassified_by_an_editor_regrades_the_claims_using_it(
+    make_claim, make_study, make_evidence
+):
+    claim = make_claim(status="draft")
+    claim.graded_at = claim.created_at
+    claim.save()
+    study = make_study(design="animal")
+    make_evidence(claim, study, stance="supports")
+    claim.refresh_from_db()
+    assert (claim.verdict, claim.certainty) == (Verdict.UNPROVEN, "very_low")
+    study.design = "rct"
+    study.save()
+    claim.refresh_from_db()
+    assert (claim.verdict, claim.certainty) == (Verdict.SUPPORTED, "high")
+    assert claim.history.first().history_change_reason == (
+        f"Grade recomputed: study {study.pk} changed"
+    )
