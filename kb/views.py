@@ -109,6 +109,8 @@ def source_detail(request, pk):
         "rows": rows,
         "stance_totals": stance_totals,
         "graded_citations": sum(totals.values()),
+        "supporting": totals.get(Stance.SUPPORTS, 0),
+        "partially": totals.get(Stance.PARTIALLY_SUPPORTS, 0),
         "claims": claims,
         "references": source.references.select_related("study"),
     }

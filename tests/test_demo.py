@@ -73,3 +73,10 @@ def test_the_public_api_serves_the_graded_demo(client, demo):
     data = client.get("/api/compounds/cerebrolysin/").json()
     assert len(data["claims"]) >= 30
     assert all(claim["certainty"] or claim["verdict"] == "unproven" for claim in data["claims"])
+
+
+def test_the_source_page_audits_each_citation_against_its_sentence(client, demo):
+    response = client.get(demo.source.get_absolute_url())
+    text = response.content.decode()
+    assert "Of this page's 9 citations, 9 have been weighed" in text
+    assert "<strong>0 support it</strong> and 3 partially" in text
