@@ -9,9 +9,9 @@ from http.client import IncompleteRead
 from urllib.error import URLError
 
 import pytest
-from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, FakeNetwork, FakeResponse, http_error
+from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, FakeResponse, http_error
 
-from studies import crossref, pubmed
+from studies import pubmed
 from studies.crossref import CrossrefError, UnknownDOI, fetch_crossref_work
 from studies.pubmed import (
     Offline,
@@ -21,41 +21,6 @@ from studies.pubmed import (
     search_pmid_for_doi,
 )
 from studies.records import ParseError
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    """No test waits: our retry pauses are recorded, Bio.Entrez's rate-limit sleep skipped."""
-    recorded = []
-    monkeypatch.setattr(pubmed, "pause", recorded.append)
-    monkeypatch.setattr("Bio.Entrez.time.sleep", lambda seconds: None)
-    return recorded
-
-
-@pytest.fixture
-def entrez(monkeypatch, waits, settings):
-    settings.NCBI_EMAIL = "editor@example.org"
-    settings.NCBI_API_KEY = ""
-    settings.NCBI_TOOL = "evidence-kb-tests"
-
-    def install(*replies):
-        network = FakeNetwork(*replies)
-        monkeypatch.setattr("Bio.Entrez.urlopen", network)
-        return network
-
-    return install
-
-
-@pytest.fixture
-def crossref_network(monkeypatch, waits, settings):
-    settings.NCBI_EMAIL = "editor@example.org"
-
-    def install(*replies):
-        network = FakeNetwork(*replies, content_type="application/json")
-        monkeypatch.setattr(crossref, "urlopen", network)
-        return network
-
-    return install
 
 
 def body(path):

@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, FakeNetwork
 
 from kb.vocabulary import Flag
-from studies import crossref, pubmed
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -19,34 +18,6 @@ def run(*args):
     out, err = io.StringIO(), io.StringIO()
     call_command(*args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
-
-
-@pytest.fixture
-def no_waiting(monkeypatch):
-    monkeypatch.setattr(pubmed, "pause", lambda seconds: None)
-    monkeypatch.setattr("Bio.Entrez.time.sleep", lambda seconds: None)
-
-
-@pytest.fixture
-def entrez(monkeypatch, no_waiting, settings):
-    settings.NCBI_EMAIL = "editor@example.org"
-
-    def install(*replies):
-        network = FakeNetwork(*replies)
-        monkeypatch.setattr("Bio.Entrez.urlopen", network)
-        return network
-
-    return install
-
-
-@pytest.fixture
-def crossref_network(monkeypatch, no_waiting):
-    def install(*replies):
-        network = FakeNetwork(*replies, content_type="application/json")
-        monkeypatch.setattr(crossref, "urlopen", network)
-        return network
-
-    return install
 
 
 def test_import_file_prints_the_closing_counts_line(capsys):
