@@ -63,4 +63,7 @@ test: install browser postgres lint check-deploy
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME=$(TEST_DATABASE_NAME) $(BIN)/pytest $(PYTEST_DB) --cov --cov-report=term:skip-covered
 
 benchmark: install postgres
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'kb'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres kb
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py migrate --noinput
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py benchmark_import
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py benchmark_pages

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from kb import api, views
+from kb import api, exports, search, views
 from kb.editor import views as editor_views
 
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("methodology/", views.methodology, name="methodology"),
     path("api/compounds/<slug:slug>/", api.compound, name="api-compound"),
+    path("search/", search.search_page, name="search"),
+    path("compounds/<slug:slug>/claims.csv", exports.compound_claims_csv, name="claims-csv"),
+    path("compounds/<slug:slug>/claims.json", exports.compound_claims_json, name="claims-json"),
+    path("compounds/<slug:slug>/studies.<str:fmt>", exports.compound_studies, name="studies-cite"),
+    path("studies/<int:pk>/cite.<str:fmt>", exports.study_citation, name="study-cite"),
     path("editor/", include("kb.editor.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

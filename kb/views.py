@@ -4,10 +4,12 @@ from collections import Counter
 
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from kb import grading, selectors
 from kb.models import Compound, Evidence, Source
+from kb.partials import render_partial
 from kb.vocabulary import DOWNGRADE_DOMAINS, Certainty, Stance
 from studies.models import Study
 
@@ -24,15 +26,21 @@ def compound_detail(request, slug):
     """A compound with each claim's verdict, certainty and flags."""
     compound = get_object_or_404(Compound, slug=slug)
     claims = list(selectors.claims_with_evidence(request.user, compound))
-    return TemplateResponse(
-        request,
-        "kb/compound.html",
-        {
-            "compound": compound,
-            "claims": claims,
-            "verdict_counts": selectors.verdict_counts(claims),
-        },
+    filters = selectors.claim_filters(request.GET)
+    context = {
+        "compound": compound,
+        "claims": selectors.filter_claims(claims, filters),
+        "all_claims": len(claims),
+        "verdict_counts": selectors.verdict_counts(claims),
+        "facets": selectors.claim_facets(claims),
+        "filters": filters,
+    }
+    # The filter form swaps only the claim list (htmx); without JavaScript it loads the page.
+    response = render_partial(
+        request, "kb/compound.html", context, partial="claim-list", target="claim-list"
     )
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @require_safe

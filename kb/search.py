@@ -1,0 +1,181 @@
+"""Search over claims (quote, statement) and studies (title, abstract, journal, DOI, PMID).
+
+On PostgreSQL it is full-text search: websearch syntax ("quoted phrases", -excluded, or),
+English stemming (stroke finds strokes) and ranking (a match in a claim's quote or a study's
+title counts more than one in its abstract). On SQLite (`make run`) every word must occur, as
+typed, in one of the fields. A DOI or PMID, typed bare or as a doi.org or PubMed address, finds
+its study on both.
+
+There is no search index: the few thousand claims and studies of a knowledge base like this one
+are scanned in milliseconds. When that stops being true, add a GIN index over the same
+expressions (in a migration that only runs on PostgreSQL) and keep the expressions in step.
+"""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from kb import selectors
+from kb.partials import render_partial
+from studies.identifiers import normalise_doi, normalise_pmid
+from studies.models import Study
+
+CONFIG = "english"
+PER_PAGE = 20
+MAX_QUERY_LENGTH = 200
+
+CLAIM_FIELDS = ("quote", "statement")
+STUDY_TEXT_FIELDS = ("title", "abstract", "journal")
+
+
+@dataclass
+class Found:
+    claims: QuerySet
+    studies: QuerySet
+
+
+def identifier_match(query: str) -> Q | None:
+    """The study whose DOI or PMID the query is, if it is one."""
+    for normalise, field in ((normalise_doi, "doi"), (normalise_pmid, "pmid")):
+        try:
+            return Q(**{field: normalise(query)})
+        except ValueError:
+            continue
+    return None
+
+
+def search(query: str, user) -> Found:
+    """Claims the user may see and studies matching the query, best match first.
+
+    Claims are the user's visible ones: published only for anonymous visitors."""
+    claims = selectors.visible_claims(user).select_related("compound")
+    studies = Study.objects.all()
+    identifier = identifier_match(query)
+    if connection.vendor == "postgresql":
+        claims, studies = _full_text(query, claims, studies, identifier)
+    else:
+        claims, studies = _contains(query, claims, studies, identifier)
+    return Found(claims=claims, studies=studies)
+
+
+def _full_text(query: str, claims, studies, identifier: Q | None):
+    # Imported here: django.contrib.postgres needs the PostgreSQL driver, SQLite runs do not.
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    words = SearchQuery(query, search_type="websearch", config=CONFIG)
+    claim_document = SearchVector("quote", weight="A", config=CONFIG) + SearchVector(
+        "statement", weight="B", config=CONFIG
+    )
+    claims = (
+        claims.annotate(document=claim_document)
+        .filter(document=words)
+        .annotate(rank=SearchRank(claim_document, words))
+        .order_by("-rank", "id")
+    )
+    study_document = (
+        SearchVector("title", weight="A", config=CONFIG)
+        + SearchVector("abstract", weight="C", config=CONFIG)
+        + SearchVector("journal", weight="D", config=CONFIG)
+    )
+    found = Q(document=words) | identifier if identifier else Q(document=words)
+    studies = (
+        studies.annotate(
+            document=study_document,
+            rank=SearchRank(study_document, words),
+            by_identifier=_is(identifier),
+        )
+        .filter(found)
+        .order_by("-by_identifier", "-rank", "-year", "id")
+    )
+    return claims, studies
+
+
+def _contains(query: str, claims, studies, identifier: Q | None):
+    words = [word.strip("\"'") for word in query.split()]
+    words = [word for word in words if word]
+    claims = claims.filter(_every_word_in(words, CLAIM_FIELDS)).order_by("id")
+    found = _every_word_in(words, (*STUDY_TEXT_FIELDS, "doi", "pmid"))
+    studies = (
+        studies.filter(found | identifier if identifier else found)
+        .annotate(by_identifier=_is(identifier))
+        .order_by("-by_identifier", "-year", "id")
+    )
+    return claims, studies
+
+
+def _every_word_in(words: list[str], fields) -> Q:
+    condition = Q()
+    for word in words:
+        anywhere = Q()
+        for field in fields:
+            anywhere |= Q(**{f"{field}__icontains": word})
+        condition &= anywhere
+    return condition
+
+
+def _is(condition: Q | None):
+    if condition is None:
+        return Value(0, output_field=IntegerField())
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search claims and studies",
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        strip=True,
+        error_messages={
+            "max_length": f"Search for at most {MAX_QUERY_LENGTH} characters (you typed "
+            "%(show_value)d)."
+        },
+    )
+
+
+def _page(queryset: QuerySet, number: str | None) -> Page:
+    # get_page: a missing, non-numeric or too-large page number shows the nearest page.
+    return Paginator(queryset, PER_PAGE).get_page(number)
+
+
+def _page_links(request, page: Page, param: str) -> dict:
+    params = request.GET.copy()
+    links = {}
+    if page.has_previous():
+        params[param] = page.previous_page_number()
+        links["previous"] = f"{request.path}?{params.urlencode()}"
+    if page.has_next():
+        params[param] = page.next_page_number()
+        links["next"] = f"{request.path}?{params.urlencode()}"
+    return links
+
+
+@require_safe
+def search_page(request):
+    """/search/?q=: the page, or for htmx (live search) only its results."""
+    form = SearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    context = {"form": form, "query": query}
+    if query:
+        found = search(query, request.user)
+        claims = _page(found.claims, request.GET.get("claims_page"))
+        studies = _page(found.studies, request.GET.get("studies_page"))
+        context.update(
+            claims=claims,
+            studies=studies,
+            claim_links=_page_links(request, claims, "claims_page"),
+            study_links=_page_links(request, studies, "studies_page"),
+        )
+    response = render_partial(
+        request, "kb/search.html", context, partial="results", target="search-results"
+    )
+    # The same address answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response

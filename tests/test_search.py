@@ -1,0 +1,314 @@
+"""What researchers expect of the public site: search over claims and studies (PostgreSQL full
+text, with the plain fallback `make run` uses on SQLite), and the compound page's filters.
+
+Most tests run on the real Cerebrolysin demo; claims and studies made here are constructed
+(PMIDs from 990000000, no DOIs outside 10.5555/) and say so.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from editor_support import *  # noqa: F403 - roles and users
+from editor_support import PASSWORD
+
+from kb import search
+from kb.demo import load_demo
+from kb.models import Claim
+from kb.vocabulary import ClaimKind, Flag, Verdict
+from studies.models import Study
+
+pytestmark = pytest.mark.django_db
+
+DEPENDENCE_CLAIM = "Cerebrolysin can potentially reduce the level of dependence in stroke patients"
+COCHRANE_STROKE_DOI = "10.1002/14651858.cd007026.pub7"
+LANG_2013_PMID = "23009193"
+
+
+@pytest.fixture
+def demo():
+    return load_demo()
+
+
+def claim_quotes(response) -> list[str]:
+    return [claim.quote for claim in response.context["claims"]]
+
+
+def queries(client, url, **headers) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, headers=headers).status_code == 200
+    return len(captured)
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def test_stroke_finds_the_stroke_claims_best_match_first(client, demo):
+    response = client.get("/search/", {"q": "stroke"})
+    assert response.status_code == 200
+    quotes = [claim.quote for claim in response.context["claims"]]
+    assert DEPENDENCE_CLAIM in quotes
+    assert DEPENDENCE_CLAIM in response.text
+    # Ranked: claims whose quote says "stroke" come before those whose statement alone does.
+    in_quote = ["stroke" in quote.lower() for quote in quotes]
+    assert in_quote == sorted(in_quote, reverse=True)
+    assert in_quote.count(False) >= 1
+    ranks = [claim.rank for claim in response.context["claims"]]
+    assert ranks == sorted(ranks, reverse=True)
+    # Studies too, each linking to its record.
+    titles = [study.title for study in response.context["studies"]]
+    assert "Cerebrolysin for acute ischaemic stroke." in titles
+    cochrane = Study.objects.get(doi=COCHRANE_STROKE_DOI)
+    assert f'href="/studies/{cochrane.pk}/"' in response.text
+
+
+def test_english_stemming_and_websearch_syntax(demo):
+    # "strokes" stems to stroke; a minus excludes a word; quotes ask for a phrase.
+    def quotes(query):
+        return [claim.quote for claim in search.search(query, AnonymousUser()).claims]
+
+    assert DEPENDENCE_CLAIM in quotes("strokes")
+    assert DEPENDENCE_CLAIM not in quotes("stroke -dependence")
+    assert quotes("stroke -dependence")
+    phrase = quotes('"functional outcome"')
+    assert phrase
+    assert all("functional outcome" in Claim.objects.get(quote=q).statement for q in phrase)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        COCHRANE_STROKE_DOI,
+        "https://doi.org/10.1002/14651858.CD007026.pub7",
+        "doi:10.1002/14651858.CD007026.pub7",
+    ],
+)
+def test_a_study_is_found_by_its_doi_in_any_form(client, demo, query):
+    response = client.get("/search/", {"q": query})
+    studies = list(response.context["studies"])
+    assert studies[0].doi == COCHRANE_STROKE_DOI
+    assert "Cerebrolysin for acute ischaemic stroke." in response.text
+
+
+@pytest.mark.parametrize("query", [LANG_2013_PMID, f"PMID: {LANG_2013_PMID}"])
+def test_a_study_is_found_by_its_pmid(client, demo, query):
+    response = client.get("/search/", {"q": query})
+    studies = list(response.context["studies"])
+    assert [study.pmid for study in studies] == [LANG_2013_PMID]
+    assert f"PMID {LANG_2013_PMID}" in response.text
+
+
+def test_journal_and_abstract_words_find_studies(make_study):
+    make_study(
+        title="A constructed trial",
+        journal="Constructed Journal of Neurorecovery",
+        abstract="Constructed abstract: aphasia improved in the treated group.",
+    )
+    anonymous = AnonymousUser()
+    assert [s.title for s in search.search("neurorecovery", anonymous).studies] == [
+        "A constructed trial"
+    ]
+    assert [s.title for s in search.search("aphasia", anonymous).studies] == ["A constructed trial"]
+
+
+@pytest.fixture
+def draft(make_compound, make_claim):
+    compound = make_compound(name="Testolin")
+    make_claim(compound, quote="Testolin (constructed) helps after a stroke, published.")
+    return make_claim(
+        compound, quote="Testolin (constructed) reverses stroke damage, a draft.", status="draft"
+    )
+
+
+def test_drafts_never_appear_for_anonymous_readers(client, draft):
+    response = client.get("/search/", {"q": "Testolin stroke"})
+    assert claim_quotes(response) == ["Testolin (constructed) helps after a stroke, published."]
+    assert "reverses stroke damage" not in response.text
+    htmx = client.get(
+        "/search/",
+        {"q": "Testolin stroke"},
+        headers={"HX-Request": "true", "HX-Target": "search-results"},
+    )
+    assert "reverses stroke damage" not in htmx.text
+
+
+def test_editors_find_drafts_marked_as_drafts(client, draft, editor):
+    client.login(username=editor.username, password=PASSWORD)
+    response = client.get("/search/", {"q": "Testolin stroke"})
+    assert draft.quote in claim_quotes(response)
+    assert '<span class="badge draft">Draft</span>' in response.text
+
+
+def test_results_are_paginated_with_links_that_keep_the_query(client, make_compound, make_claim):
+    compound = make_compound(name="Testolin")
+    for n in range(search.PER_PAGE + 5):
+        make_claim(compound, quote=f"Testolin (constructed) claim number {n} about memory.")
+    first = client.get("/search/", {"q": "memory"})
+    assert len(first.context["claims"]) == search.PER_PAGE
+    assert first.context["claims"].paginator.count == search.PER_PAGE + 5
+    assert "Page 1 of 2" in first.text
+    assert 'href="/search/?q=memory&amp;claims_page=2"' in first.text
+    second = client.get("/search/", {"q": "memory", "claims_page": "2"})
+    assert len(second.context["claims"]) == 5
+    assert f'<ol class="claims" start="{search.PER_PAGE + 1}">' in second.text
+    # A page number out of range or not a number shows the nearest page, not an error.
+    assert client.get("/search/", {"q": "memory", "claims_page": "99"}).status_code == 200
+    assert client.get("/search/", {"q": "memory", "claims_page": "x"}).status_code == 200
+
+
+def test_query_count_does_not_depend_on_how_many_results(
+    client, make_compound, make_claim, make_study
+):
+    compound = make_compound(name="Testolin")
+    make_claim(compound, quote="Testolin (constructed) improves memory.")
+    make_study(title="Testolin and memory, a constructed trial")
+    url = "/search/?q=memory"
+    one = queries(client, url)
+    for n in range(30):
+        make_claim(compound, quote=f"Testolin (constructed) improves memory, claim {n}.")
+        make_study(title=f"Testolin and memory, constructed trial {n}")
+    assert queries(client, url) == one
+    assert queries(client, url + "&claims_page=2&studies_page=2") == one
+
+
+def test_htmx_live_search_gets_only_the_results(client, demo):
+    headers = {"HX-Request": "true", "HX-Target": "search-results"}
+    response = client.get("/search/", {"q": "stroke"}, headers=headers)
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert response.text.lstrip().startswith('<div id="search-results">')
+    assert DEPENDENCE_CLAIM in response.text
+    assert {"HX-Request", "HX-Target"} <= {
+        part.strip() for part in response.headers["Vary"].split(",")
+    }
+    # A boosted or history-restoring request (no target) gets the whole page.
+    whole = client.get("/search/", {"q": "stroke"}, headers={"HX-Request": "true"})
+    assert "<html" in whole.text
+
+
+def test_the_search_page_form_works_with_and_without_javascript(client, demo):
+    page = client.get("/search/", {"q": "stroke"}).text
+    form = re.search(r'<form role="search"[^>]*>', page).group(0)
+    assert 'method="get"' in form
+    assert 'action="/search/"' in form
+    field = re.search(r'<input type="search" id="search-q"[^>]*>', page, re.S).group(0)
+    assert 'name="q"' in field
+    assert 'value="stroke"' in field
+    assert 'hx-get="/search/"' in field
+    assert 'hx-push-url="true"' in field
+    assert "delay:" in field
+    assert 'hx-target="#search-results"' in field
+    assert '<label for="search-q">' in page
+
+
+def test_every_page_has_a_labelled_search_form_in_the_header(client, demo):
+    header = client.get("/").text.split("</header>")[0]
+    assert 'role="search"' in header
+    assert 'action="/search/"' in header
+    assert '<label for="site-search-q"' in header
+    assert 'id="site-search-q" name="q"' in header
+
+
+def test_empty_and_overlong_queries_get_a_page_and_a_clear_message(client, demo):
+    empty = client.get("/search/")
+    assert empty.status_code == 200
+    assert "claims" not in empty.context or empty.context.get("claims") is None
+    long = client.get("/search/", {"q": "stroke " * 40})
+    assert long.status_code == 200
+    assert f"Search for at most {search.MAX_QUERY_LENGTH} characters" in long.text
+    assert DEPENDENCE_CLAIM not in long.text
+
+
+def test_query_syntax_characters_are_not_errors(client, demo):
+    for query in [
+        "a & b | c ! :* (",
+        "nul \x00 byte",
+        "'); drop table kb_claim; --",
+        "the",
+        "\\",
+        '"',
+    ]:
+        assert client.get("/search/", {"q": query}).status_code == 200, query
+
+
+def test_sqlite_fallback_needs_every_word_and_finds_identifiers(demo, monkeypatch):
+    # `make run` serves SQLite, where search is a plain word-by-word match.
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    anonymous = AnonymousUser()
+    quotes = [c.quote for c in search.search("stroke dependence", anonymous).claims]
+    assert quotes == [DEPENDENCE_CLAIM]
+    assert not search.search("stroke zzzunknownword", anonymous).claims.exists()
+    by_doi = search.search("https://doi.org/10.1002/14651858.CD007026.pub7", anonymous)
+    assert [s.doi for s in by_doi.studies] == [COCHRANE_STROKE_DOI]
+    assert [s.pmid for s in search.search(LANG_2013_PMID, anonymous).studies] == [LANG_2013_PMID]
+
+
+# --- the compound page's filters ---------------------------------------------------------------
+
+
+def published_demo_claims() -> list[Claim]:
+    return list(Claim.objects.filter(compound__slug="cerebrolysin", status="published"))
+
+
+def test_filter_by_verdict_kind_and_flag(client, demo):
+    claims = published_demo_claims()
+    for name, value, matches in [
+        ("verdict", Verdict.PROBABLY_SUPPORTED, lambda c: c.verdict == Verdict.PROBABLY_SUPPORTED),
+        ("kind", ClaimKind.SAFETY, lambda c: c.kind == ClaimKind.SAFETY),
+        ("flag", Flag.HARM_SIGNAL, lambda c: Flag.HARM_SIGNAL in c.flags),
+    ]:
+        expected = sorted(c.quote for c in claims if matches(c))
+        assert expected, f"the demo has no claim with {name}={value}"
+        response = client.get("/compounds/cerebrolysin/", {name: value})
+        assert sorted(claim_quotes(response)) == expected, name
+        assert response.text.count('<li class="claim"') == len(expected)
+        assert f"{len(expected)} of {len(claims)} claims match the filters." in response.text
+
+
+def test_filters_combine_and_counts_still_cover_every_claim(client, demo):
+    claims = published_demo_claims()
+    response = client.get(
+        "/compounds/cerebrolysin/", {"kind": "benefit", "flag": Flag.CONTRADICTED_BY_EVIDENCE}
+    )
+    expected = sorted(
+        c.quote for c in claims if c.kind == "benefit" and Flag.CONTRADICTED_BY_EVIDENCE in c.flags
+    )
+    assert sorted(claim_quotes(response)) == expected
+    # The verdict table and the option counts are those of all the compound's claims.
+    unproven = sum(c.verdict == Verdict.UNPROVEN for c in claims)
+    assert ("unproven", "Unproven", unproven) in response.context["verdict_counts"]
+    assert f"Claims ({len(claims)})" in response.text
+    harm = sum(Flag.HARM_SIGNAL in c.flags for c in claims)
+    assert f"Harm signal ({harm})</option>" in response.text
+    assert f'<option value="{Flag.CONTRADICTED_BY_EVIDENCE}" selected>' in response.text
+
+
+def test_filter_form_swaps_only_the_claim_list_with_htmx(client, demo):
+    page = client.get("/compounds/cerebrolysin/").text
+    form = re.search(r'<form method="get"[^>]*class="claim-filters"[^>]*>', page, re.S).group(0)
+    assert 'hx-target="#claim-list"' in form
+    assert 'hx-push-url="true"' in form
+    for name in ("verdict", "kind", "flag"):
+        assert f'<label for="filter-{name}">' in page
+    response = client.get(
+        "/compounds/cerebrolysin/",
+        {"verdict": Verdict.PROBABLY_SUPPORTED},
+        headers={"HX-Request": "true", "HX-Target": "claim-list"},
+    )
+    assert response.text.lstrip().startswith('<div id="claim-list">')
+    assert "<html" not in response.text
+    assert "Vary" in response.headers
+
+
+def test_an_unknown_filter_value_is_named_and_ignored(client, demo):
+    response = client.get("/compounds/cerebrolysin/", {"verdict": "amazing"})
+    assert response.status_code == 200
+    assert "There is no verdict &#x27;amazing&#x27;; showing every verdict." in response.text
+    assert len(claim_quotes(response)) == len(published_demo_claims())
+
+
+def test_filtered_page_query_count_is_the_unfiltered_one(client, demo):
+    url = "/compounds/cerebrolysin/"
+    assert queries(client, url + "?flag=harm_signal&kind=benefit") == queries(client, url)
