@@ -152,6 +152,14 @@ if env_bool("BEHIND_PROXY", False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# htmx reads the token from the page (hx-headers), never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# Refuse an oversized upload before any of it is read or written to disk (kb/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "kb.uploads.RequestSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

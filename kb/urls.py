@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kb import api, exports, search, views
@@ -19,6 +20,19 @@ urlpatterns = [
     path("compounds/<slug:slug>/studies.<str:fmt>", exports.compound_studies, name="studies-cite"),
     path("studies/<int:pk>/cite.<str:fmt>", exports.study_citation, name="study-cite"),
     path("editor/", include("kb.editor.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in, sign-out and password change; no password reset by email (no mail is configured:
+    # an administrator resets passwords in the admin).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,9 @@
 """Public pages: read-only, published content for anonymous visitors."""
 
 from collections import Counter
+from urllib.parse import urlencode
 
+from django.core.paginator import Page, Paginator
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
@@ -21,25 +23,70 @@ def home(request):
     return TemplateResponse(request, "kb/home.html", {"compounds": compounds})
 
 
+CLAIMS_PER_PAGE = 50
+
+# The filter form's id: the page's htmx requests from anywhere else are page changes.
+FILTER_FORM_ID = "claim-filters"
+
+
+def _claim_page_links(path: str, filters: selectors.ClaimFilters, page: Page) -> dict:
+    """The page navigation's addresses, each keeping the chosen filters. Built from the checked
+    filters, not the query string, so a rejected value is not carried from page to page."""
+
+    def url(number: int) -> str:
+        params = {name: getattr(filters, name) for name in selectors.CLAIM_FILTERS}
+        params = {name: value for name, value in params.items() if value}
+        if number > 1:
+            params["page"] = number
+        return f"{path}?{urlencode(params)}" if params else path
+
+    numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return {
+        "previous": url(page.previous_page_number()) if page.has_previous() else "",
+        "next": url(page.next_page_number()) if page.has_next() else "",
+        # (number, address, is the current page); the ellipsis has no address.
+        "pages": [
+            (number, url(number) if isinstance(number, int) else "", number == page.number)
+            for number in numbers
+        ],
+    }
+
+
 @require_safe
 def compound_detail(request, slug):
-    """A compound with each claim's verdict, certainty and flags."""
+    """A compound with each claim's verdict, certainty and flags, 50 claims a page."""
     compound = get_object_or_404(Compound, slug=slug)
-    claims = list(selectors.claims_with_evidence(request.user, compound))
     filters = selectors.claim_filters(request.GET)
+    # The heading, the verdict table and the menus count every claim, not the page's.
+    counts = selectors.claim_counts(
+        selectors.visible_claims(request.user).filter(compound=compound)
+    )
+    claims = selectors.filter_claims(
+        selectors.claims_with_evidence(request.user, compound), filters
+    )
+    # get_page: a missing or non-numeric page number shows the first page, one out of range the
+    # last; junk in a shared link is no reason for an error page.
+    page = Paginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "compound": compound,
-        "claims": selectors.filter_claims(claims, filters),
-        "all_claims": len(claims),
-        "verdict_counts": selectors.verdict_counts(claims),
-        "facets": selectors.claim_facets(claims),
+        "claims": page,
+        "page_links": _claim_page_links(request.path, filters, page),
+        "all_claims": counts.total,
+        "verdict_counts": counts.verdict,
+        "facets": {"verdict": counts.verdict, "kind": counts.kind, "flag": counts.flag},
         "filters": filters,
+        "filter_form_id": FILTER_FORM_ID,
+        # After a page link's swap, focus goes to the new list's status line (htmx honours
+        # autofocus in swapped content), not back to the top of the document; a filter change
+        # leaves focus in the menu being used.
+        "focus_list": bool(request.htmx) and request.htmx.trigger != FILTER_FORM_ID,
     }
-    # The filter form swaps only the claim list (htmx); without JavaScript it loads the page.
+    # The filter form and the page links swap only the claim list (htmx); without JavaScript
+    # they load the page.
     response = render_partial(
         request, "kb/compound.html", context, partial="claim-list", target="claim-list"
     )
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    patch_vary_headers(response, ("HX-Request", "HX-Target", "HX-Trigger"))
     return response
 
 
