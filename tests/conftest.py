@@ -1,6 +1,13 @@
-"""Shared fixtures: plain factories over the real models, no magic primary keys."""
+"""Shared fixtures: plain factories over the real models, no magic primary keys, and the
+editors' workbench (roles, users, a draft claim, PubMed and Crossref at their network seams)."""
+
+import socket
+from urllib.error import URLError
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, User
+from editor_support import DATA, PASSWORD, PUBMED_DATA, _Reply, make_user, roles_migration
 
 from kb.models import Claim, Compound, Evidence, Source
 from kb.vocabulary import ClaimStatus
@@ -54,3 +61,105 @@ def make_evidence(db):
 @pytest.fixture
 def source(db):
     return Source.objects.create(title="A page that sells Testolin", publisher="Vendor Inc.")
+
+
+# The editors' workbench: the roles, one user per role, a claim to grade and the network seams.
+# Plain helpers they use (PASSWORD, post(), weigh(), ...) are in tests/editor_support.py.
+
+
+@pytest.fixture
+def fast_hashing(settings):
+    # The production hasher takes a good part of a second per password, by design.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def roles(db, fast_hashing) -> dict[str, Group]:
+    roles_migration.grant_roles(apps)
+    return {group.name: group for group in Group.objects.filter(name__in=roles_migration.ROLES)}
+
+
+@pytest.fixture
+def editor(roles) -> User:
+    return make_user("edith", roles["editors"])
+
+
+@pytest.fixture
+def second_editor(roles) -> User:
+    return make_user("edmund", roles["editors"])
+
+
+@pytest.fixture
+def researcher(roles) -> User:
+    return make_user("rhea", roles["researchers"])
+
+
+@pytest.fixture
+def admin_user(db, fast_hashing) -> User:
+    # Overrides pytest-django's admin_user: same password as the other test accounts.
+    return User.objects.create_superuser("ada", password=PASSWORD)
+
+
+@pytest.fixture
+def signed_in(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def draft_claim(make_compound, make_claim, make_study, make_evidence, source) -> Claim:
+    """An ungraded draft with a trial linked but not yet weighed, and a review unlinked."""
+    compound = make_compound(name="Testolin")
+    claim = make_claim(
+        compound,
+        quote="Testolin doubles recall in healthy adults.",
+        statement="In healthy adults, Testolin improves recall.",
+        source=source,
+        status="draft",
+    )
+    trial = make_study(title="A constructed randomised trial of Testolin", design="rct")
+    make_study(title="A constructed systematic review of Testolin", design="systematic_review")
+    make_evidence(claim, trial, stance=None)
+    return Claim.objects.get(pk=claim.pk)
+
+
+@pytest.fixture
+def pubmed_network(monkeypatch, settings):
+    """PubMed at the network seam (Bio.Entrez's urlopen): answer with a recorded efetch reply,
+    or be unreachable. Returns install(file name | None); the list of requested URLs."""
+    settings.NCBI_EMAIL = "editor@example.org"
+    requested = []
+    monkeypatch.setattr("Bio.Entrez.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("studies.pubmed.pause", lambda seconds: None)
+
+    def install(reply_file: str | None):
+        def urlopen(request, *args, **kwargs):
+            requested.append(request.full_url)
+            if reply_file is None:
+                raise URLError(socket.gaierror(-3, "Temporary failure in name resolution"))
+            return _Reply((PUBMED_DATA / reply_file).read_bytes(), request.full_url)
+
+        monkeypatch.setattr("Bio.Entrez.urlopen", urlopen)
+        return requested
+
+    return install
+
+
+@pytest.fixture
+def crossref_network(monkeypatch, settings):
+    """Crossref at its network seam (studies.crossref.urlopen): a recorded works reply."""
+    settings.NCBI_EMAIL = "editor@example.org"
+    requested = []
+    monkeypatch.setattr("studies.pubmed.pause", lambda seconds: None)
+
+    def install(reply_file: str):
+        def urlopen(request, *args, **kwargs):
+            requested.append(request.full_url)
+            reply = _Reply((DATA / "crossref" / reply_file).read_bytes(), request.full_url)
+            reply.headers.replace_header("Content-Type", "application/json")
+            return reply
+
+        monkeypatch.setattr("studies.crossref.urlopen", urlopen)
+        return requested
+
+    return install

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from editor_support import *  # noqa: F403 - the workbench fixtures
 from editor_support import PASSWORD
 from pytest_django.asserts import assertTemplateUsed
 

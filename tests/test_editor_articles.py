@@ -17,7 +17,6 @@ from urllib.error import HTTPError, URLError
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from editor_support import *  # noqa: F403 - the workbench fixtures
 from editor_support import _Reply
 
 from kb.article_import import save_article

@@ -4,15 +4,13 @@ message where the page shows messages, overwrites nothing and keeps the editor's
 import pytest
 from django.test import Client
 from django.urls import reverse
-from editor_support import *  # noqa: F403 - the workbench fixtures
+from editor_support import HTMX
 from pytest_django.asserts import assertTemplateUsed
 
 from kb import claims
 from kb.models import Claim
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture

@@ -5,34 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
-from editor_support import *  # noqa: F403 - the workbench fixtures
+from editor_support import post, weigh
 
 from kb.history import verdict_changes
 from kb.models import Claim, Evidence
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def signed_in(client, editor):
-    client.force_login(editor)
-    return client
-
-
-def post(client, name, claim, data=None, *args):
-    data = {"version": Claim.objects.get(pk=claim.pk).version, **(data or {})}
-    return client.post(reverse(f"editor:{name}", args=[claim.pk, *args]), data, **HTMX)
-
-
-def weigh(client, claim, evidence, **fields):
-    prefix = f"ev{evidence.pk}"
-    data = {f"{prefix}-version": Claim.objects.get(pk=claim.pk).version}
-    data.update({f"{prefix}-{name}": value for name, value in fields.items()})
-    return client.post(
-        reverse("editor:update-evidence", args=[claim.pk, evidence.pk]), data, **HTMX
-    )
 
 
 def graded_and_published(client, claim):

@@ -12,16 +12,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from editor_support import *  # noqa: F403 - the workbench fixtures
-from editor_support import roles_migration
+from editor_support import HTMX, roles_migration
 
 from kb.editor import pending
 from kb.models import Claim, Reference, Source
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
-from editor_support import *  # noqa: F403 - the workbench fixtures
+from editor_support import HTMX, post, url, weigh
 from pytest_django.asserts import assertTemplateNotUsed, assertTemplateUsed
 
 from kb.models import Citation, Claim, Evidence, Reference
@@ -13,36 +13,12 @@ from studies.models import Study
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def signed_in(client, editor):
-    client.force_login(editor)
-    return client
-
-
-def url(name, claim, *args):
-    return reverse(f"editor:{name}", args=[claim.pk, *args])
-
 
 def versions_in(html: str) -> set[str]:
     """The values of every hidden version input in a page or fragment."""
     return set(re.findall(r'name="version" value="(\d+)" class="claim-version"', html)) | set(
         re.findall(r'class="claim-version"[^>]*value="(\d+)"', html)
     )
-
-
-def weigh(client, claim, evidence, **fields):
-    prefix = f"ev{evidence.pk}"
-    data = {f"{prefix}-version": Claim.objects.get(pk=claim.pk).version}
-    data.update({f"{prefix}-{name}": value for name, value in fields.items()})
-    return client.post(url("update-evidence", claim, evidence.pk), data, **HTMX)
-
-
-def post(client, name, claim, data=None, *args, htmx=True):
-    data = {"version": Claim.objects.get(pk=claim.pk).version, **(data or {})}
-    return client.post(url(name, claim, *args), data, **(HTMX if htmx else {}))
 
 
 def test_the_full_page_has_every_section_and_no_inline_script_or_style(signed_in, draft_claim):

@@ -14,7 +14,6 @@ import bibtexparser
 import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
-from editor_support import *  # noqa: F403 - roles and users
 from editor_support import PASSWORD
 from pylatexenc.latex2text import LatexNodes2Text
 

@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from editor_support import *  # noqa: F403 - roles and users
 from editor_support import PASSWORD
 
 from kb import search

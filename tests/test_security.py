@@ -16,7 +16,10 @@ tests/test_editor_permissions.py already checks the workbench URLs with valid da
 role; this file covers everything generically, including the public, account and admin URLs.
 """
 
+import http.server
 import re
+import socket
+import threading
 import urllib.request
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -36,7 +39,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern
 from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
-from editor_support import *  # noqa: F403 - the workbench fixtures
 from editor_support import PASSWORD
 from test_editor_permissions import (  # the workbench's writes with valid data
     ARTICLE_WRITE_COUNT,
@@ -47,7 +49,7 @@ from test_editor_permissions import (  # the workbench's writes with valid data
 from test_editor_permissions import graded_draft as graded_draft  # their claim (a fixture)
 
 from kb import claims
-from kb.articles import MAX_BYTES, ArticleError
+from kb.articles import MAX_BYTES, ArticleError, fetch_url
 from kb.editor import article_views
 from kb.editor import pending as pending_store
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
@@ -932,3 +934,91 @@ def test_session_and_csrf_cookies_are_http_only_or_same_site(client, editor):
     assert session["samesite"] == "Lax"
     csrf = response.cookies[settings.CSRF_COOKIE_NAME]
     assert csrf["samesite"] == "Lax"
+
+
+# ---------------------------------------------------------------------------------------------
+# 5 (continued). DNS rebinding: the article fetch connects only to the addresses it checked
+#
+# The machine is offline, so a tiny HTTP server on 127.0.0.1 stands in for the server's own
+# network, and a faked resolver plays the hostile DNS server.
+
+
+class _CountingServer(http.server.ThreadingHTTPServer):
+    """Counts TCP connections (not just requests: a TLS handshake never becomes one)."""
+
+    def __init__(self):
+        self.connections = 0
+        self.hosts = []
+        super().__init__(("127.0.0.1", 0), _ArticlePage)
+
+    def verify_request(self, request, client_address):
+        self.connections += 1
+        return True
+
+
+class _ArticlePage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.server.hosts.append(self.headers["Host"])
+        body = b"<html><body><p>Testolin helps memory.</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_server():
+    server = _CountingServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _resolver(monkeypatch, host: str, answers: list[str]) -> list[str]:
+    """Make `host` resolve to answers[0], then answers[1], ... (the last one thereafter); other
+    names resolve as usual. Returns the addresses given, one per lookup."""
+    real, given = socket.getaddrinfo, []
+
+    def getaddrinfo(name, port, *args, **kwargs):
+        if name != host:
+            return real(name, port, *args, **kwargs)
+        given.append(answers[min(len(given), len(answers) - 1)])
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (given[-1], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return given
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_name_that_turns_private_after_the_check_is_never_connected_to(
+    signed_in, make_compound, local_server, monkeypatch, scheme
+):
+    # Public to the first lookup (the check), the server's own loopback to every later one.
+    given = _resolver(monkeypatch, "rebind.example", ["93.184.215.14", "127.0.0.1"])
+    url = f"{scheme}://rebind.example:{local_server.server_port}/article"
+    response = _preview(signed_in, make_compound(), text="", url=url)
+    assert response.status_code == 400
+    assert "rebind.example is not a public web address" in response.text
+    assert given == ["93.184.215.14", "127.0.0.1"]  # the connection resolved, and refused
+    assert local_server.connections == 0
+    assert pending_store.SESSION_KEY not in signed_in.session
+
+
+def test_the_fetch_connects_to_the_checked_address_and_names_the_host(local_server, monkeypatch):
+    # Offline there is no public server to reach: let loopback count as public, so the local
+    # server stands in for one, and the fetch goes through the real opener end to end.
+    monkeypatch.setattr(article_views, "_is_public", lambda address: address == "127.0.0.1")
+    given = _resolver(monkeypatch, "articles.example", ["127.0.0.1"])
+    url = f"http://articles.example:{local_server.server_port}/article"
+    body, media = fetch_url(url, opener=article_views.open_page)
+    assert b"Testolin helps memory." in body
+    assert media == "text/html"
+    assert local_server.hosts == [f"articles.example:{local_server.server_port}"]
+    assert given == ["127.0.0.1", "127.0.0.1"]  # the early check, then the connection's own

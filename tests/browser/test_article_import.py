@@ -4,7 +4,6 @@ saves, and finds the drafts in the queue. The pages pass axe's serious and criti
 """
 
 import pytest
-from editor_support import *  # noqa: F403 - the workbench fixtures
 from editor_support import PASSWORD
 from playwright.sync_api import Page, expect
 from test_workbench import BLOCKING_IMPACTS, CSP_LISTENER

@@ -8,7 +8,6 @@ the test's own wording.
 """
 
 import pytest
-from editor_support import *  # noqa: F403 - the workbench fixtures
 from editor_support import PASSWORD
 from playwright.sync_api import Page, expect
 

@@ -11,7 +11,6 @@ import re
 
 import pytest
 from django.utils import timezone
-from editor_support import *  # noqa: F403 - the workbench fixtures
 from editor_support import PASSWORD
 from playwright.sync_api import Page, expect
 
