@@ -242,9 +242,13 @@ class Claim(models.Model):
     def get_absolute_url(self):
         return reverse("claim", args=[self.pk])
 
-    def evidence_items(self) -> list[grading.EvidenceItem]:
+    def evidence_items(self, evidence=None) -> list[grading.EvidenceItem]:
+        """The weighed evidence as the rules see it; pass evidence already loaded (with its
+        study) to spare the query."""
         if not self.pk:
             return []
+        if evidence is None:
+            evidence = self.evidence.select_related("study")
         return [
             grading.EvidenceItem(
                 design=ev.study.design,
@@ -254,7 +258,7 @@ class Claim(models.Model):
                 harm=ev.harm,
                 retracted=ev.study.retracted,
             )
-            for ev in self.evidence.select_related("study")
+            for ev in evidence
             if ev.stance
         ]
 
@@ -269,8 +273,10 @@ class Claim(models.Model):
             dose_response=self.dose_response,
         )
 
-    def compute_grade(self) -> grading.Grade:
-        return grading.grade(self.evidence_items(), self.judgements(), graded=self.is_graded)
+    def compute_grade(self, evidence=None) -> grading.Grade:
+        return grading.grade(
+            self.evidence_items(evidence), self.judgements(), graded=self.is_graded
+        )
 
     def apply_grade(self) -> grading.Grade:
         result = self.compute_grade()

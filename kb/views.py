@@ -97,7 +97,7 @@ def claim_detail(request, pk):
         selectors.visible_claims(request.user).select_related("compound", "source"), pk=pk
     )
     evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
-    result = claim.compute_grade()
+    result = claim.compute_grade(evidence)
     domains = [
         {
             "label": label,

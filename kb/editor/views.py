@@ -80,7 +80,7 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         }
         for ev in evidence
     ]
-    result = claim.compute_grade()
+    result = claim.compute_grade(evidence)
     return {
         "claim": claim,
         "rows": rows,
