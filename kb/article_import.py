@@ -19,9 +19,14 @@ from django.db.models import Q
 from kb.articles import Article
 from kb.articles import Reference as ArticleReference
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.services import grades
 from kb.vocabulary import ClaimStatus
+from studies.crossref import CrossrefClient, UnknownDOI
+from studies.eutils import EutilsClient
+from studies.importer import import_batch
 from studies.models import Study
 from studies.records import ParseError, StudyRecord
+from studies.transport import Offline, RemoteError
 
 # Each DOI costs two requests (Crossref, then PubMed's DOI search); beyond this many an import
 # would keep the editor waiting too long, so the rest are left for a later import.
@@ -93,7 +98,9 @@ def _numbers(references: list[ArticleReference] | list[int]) -> str:
     return ("reference " if len(numbers) == 1 else "references ") + ", ".join(numbers)
 
 
-def fetch_records(references: list[ArticleReference]) -> Fetched:
+def fetch_records(
+    references: list[ArticleReference], *, pubmed: EutilsClient, crossref: CrossrefClient
+) -> Fetched:
     """The PubMed and Crossref records of these references, in the order to import them.
 
     PMIDs are fetched from PubMed in one request. A DOI is fetched from Crossref, then PubMed is
@@ -101,14 +108,6 @@ def fetch_records(references: list[ArticleReference]) -> Fetched:
     importer merges both into one study and PubMed's indexing wins. A service found offline, or
     failing after its retries, is not asked again: nothing waits on a dead network.
     """
-    from studies.crossref import UnknownDOI, fetch_crossref_work
-    from studies.pubmed import (
-        Offline,
-        RemoteError,
-        fetch_pubmed_batches,
-        search_pmid_for_doi,
-    )
-
     fetched = Fetched(tried=True)
     down: dict[str, str] = {}  # service -> why it is not asked again
 
@@ -120,11 +119,11 @@ def fetch_records(references: list[ArticleReference]) -> Fetched:
             + (f" ({_numbers(waiting)} waiting)." if waiting else ".")
         )
 
-    def pubmed(pmids: dict[str, ArticleReference], *, by_doi: bool) -> None:
+    def from_pubmed(pmids: dict[str, ArticleReference], *, by_doi: bool) -> None:
         if not pmids or "PubMed" in down:
             return
         try:
-            found = [r for _, batch in fetch_pubmed_batches(list(pmids)) for r in batch]
+            found = [r for _, batch in pubmed.fetch_batches(list(pmids)) for r in batch]
         except (RemoteError, ParseError) as exc:
             give_up("PubMed", exc, list(pmids.values()))
             return
@@ -146,14 +145,14 @@ def fetch_records(references: list[ArticleReference]) -> Fetched:
             f"{_numbers(with_doi[MAX_DOI_FETCHES:])} stay unresolved: import again to fetch more."
         )
         with_doi = with_doi[:MAX_DOI_FETCHES]
-    pubmed(with_pmid, by_doi=False)
+    from_pubmed(with_pmid, by_doi=False)
 
     pmids_of_dois: dict[str, ArticleReference] = {}
     for position, reference in enumerate(with_doi):
         waiting = with_doi[position:]
         if "Crossref" not in down:
             try:
-                fetched.records.append(fetch_crossref_work(reference.doi))
+                fetched.records.append(crossref.fetch_work(reference.doi))
             except UnknownDOI:
                 fetched.notes.append(
                     f"Reference {reference.number}: Crossref does not know the DOI "
@@ -163,7 +162,7 @@ def fetch_records(references: list[ArticleReference]) -> Fetched:
                 give_up("Crossref", exc, waiting)
         if "PubMed" not in down:
             try:
-                pmid = search_pmid_for_doi(reference.doi)
+                pmid = pubmed.search_pmid_for_doi(reference.doi)
             except (RemoteError, ParseError) as exc:
                 give_up("PubMed", exc, waiting)
             else:
@@ -171,7 +170,7 @@ def fetch_records(references: list[ArticleReference]) -> Fetched:
                     pmids_of_dois[pmid] = reference
         if "Crossref" in down and "PubMed" in down:
             break
-    pubmed(pmids_of_dois, by_doi=True)
+    from_pubmed(pmids_of_dois, by_doi=True)
     return fetched
 
 
@@ -206,18 +205,25 @@ def save_article(
     keep: Callable[[str], bool] | None = None,
     user=None,
     fetch: bool = False,
+    pubmed: EutilsClient | None = None,
+    crossref: CrossrefClient | None = None,
 ) -> ImportResult:
     """Store the article as a source with draft, ungraded claims linked to what they cite.
 
     `keep` decides which proposed claims are saved (the demo keeps the curated ones). With
-    `fetch`, references no stored study matches are fetched from PubMed or Crossref first.
+    `fetch`, references no stored study matches are fetched from PubMed or Crossref first,
+    through the clients given (by default the configured ones, from settings).
     """
     fetched = Fetched()
     if fetch:
         stored = stored_studies(article.references)
         missing = [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
         if missing:
-            fetched = fetch_records(missing)
+            fetched = fetch_records(
+                missing,
+                pubmed=pubmed or EutilsClient.from_settings(),
+                crossref=crossref or CrossrefClient.from_settings(),
+            )
     return _save(article, compound=compound, source=source, keep=keep, user=user, fetched=fetched)
 
 
@@ -226,8 +232,6 @@ def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportR
     result = ImportResult(source=_source_for(article, source), warnings=list(article.warnings))
     result.notes.extend(fetched.notes)
     if fetched.records:
-        from studies.importer import import_batch
-
         imported = import_batch(fetched.records)
         result.studies_fetched = imported.created
         result.notes.extend(imported.problems)
@@ -263,6 +267,7 @@ def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportR
             "the network is back, or link their studies in the workbench."
         )
 
+    relinked: dict[int, Claim] = {}  # claims whose cited evidence changed: regraded at the end
     for proposed in article.claims:
         if keep is not None and not keep(proposed.quote):
             continue
@@ -292,7 +297,11 @@ def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportR
                     study=reference.study,
                     defaults={"cited_by_source": True, "added_by": user},
                 )
-                if not made and not evidence.cited_by_source:
+                if made and claim.status == ClaimStatus.PUBLISHED:
+                    grades.ask_for_rereview(claim)
+                elif not made and not evidence.cited_by_source:
                     evidence.cited_by_source = True
                     evidence.save(update_fields=["cited_by_source"])
+                relinked[claim.pk] = claim
+    grades.regrade_all(relinked.values(), user=user, reason="Article import: citations linked")
     return result

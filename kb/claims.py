@@ -2,9 +2,9 @@
 
 Every service takes the claim's `version` as the editor last saw it. Inside one transaction it
 locks the claim row, refuses a stale version with Conflict (nothing is written), bumps the
-version, makes the change and records who did it and why in the history (django-simple-history).
-Grades are never set here: Claim.save() derives them, and Evidence saves regrade their claim
-through kb.signals.
+version, makes the change, and ends by regrading the claim (kb.services.grades.regrade), which
+saves it once with who did it and why in its history row (django-simple-history). Evidence and
+study rows written here carry the same user and reason, set before they are saved.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from kb.models import Claim, Evidence
+from kb.services import grades
+from kb.services.grades import short_reason
 from kb.vocabulary import (
     DOWNGRADE_DOMAINS,
     EDITOR_FLAGS,
@@ -29,10 +31,14 @@ from kb.vocabulary import (
     Stance,
     Verdict,
 )
+from studies.crossref import CrossrefClient, UnknownDOI
 from studies.designs import Design, DesignSource
+from studies.eutils import EutilsClient
 from studies.identifiers import parse_identifier
+from studies.importer import import_batch
 from studies.models import Study
 from studies.records import StudyRecord
+from studies.transport import Offline, RemoteError
 
 
 class Conflict(Exception):
@@ -51,33 +57,24 @@ class Refused(ValueError):
     """A change the rules do not allow (e.g. publishing an ungraded claim); the message says why."""
 
 
-def short_reason(text: str) -> str:
-    """The reason on one line, as the history and the public changelog show it."""
-    return " ".join(text.split())
-
-
 @contextmanager
 def _editing(claim_id: int, version: int, *, user, reason: str) -> Iterator[Claim]:
-    """Lock the claim, check the version, bump it, and give every claim history row written
-    inside the block (by the caller or by kb.signals' regrade) this user and reason."""
+    """Lock the claim and check the version; the block changes the claim (and its evidence),
+    and on leaving it the claim is regraded and saved once, at the next version."""
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim_id)
         if claim.version != version:
             raise Conflict(claim, version)
-        history = Claim.history.filter(id=claim_id)
-        last = history.aggregate(last=Max("history_id"))["last"] or 0
-        # Bumped before the change, so the regrade kb.signals saves carries the new version too.
-        Claim.objects.filter(pk=claim_id).update(version=F("version") + 1)
         claim.version += 1
-        claim._change_reason = short_reason(reason)
-        claim._history_user = user
         yield claim
-        new_rows = history.filter(history_id__gt=last)
-        new_rows.filter(history_change_reason__isnull=True).update(
-            history_change_reason=short_reason(reason)
-        )
-        if user is not None:
-            new_rows.filter(history_user__isnull=True).update(history_user=user)
+        grades.regrade(claim, user=user, reason=reason)
+
+
+def _attributed(obj, *, user, reason: str):
+    """The object with this user and reason for the history row its next save writes."""
+    obj._change_reason = short_reason(reason)
+    obj._history_user = user
+    return obj
 
 
 def _changed_labels(obj, values: dict, labels: dict) -> list[str]:
@@ -130,7 +127,6 @@ def update_claim(
         with _editing(claim_id, version, user=user, reason=reason) as claim:
             for name, value in values.items():
                 setattr(claim, name, value)
-            claim.save()
     return Claim.objects.get(pk=claim_id)
 
 
@@ -178,24 +174,22 @@ def set_evidence(
                 _set_design(evidence.study, design, user=user, reason=reason, claim_id=claim_id)
             for name, value in values.items():
                 setattr(evidence, name, value)
-            evidence._change_reason = short_reason(reason)
-            evidence._history_user = user
-            evidence.save()
+            _attributed(evidence, user=user, reason=reason).save()
     return Claim.objects.get(pk=claim_id)
 
 
 def _set_design(study: Study, design: str, *, user, reason: str, claim_id: int) -> None:
     study.design = design
     study.design_source = DesignSource.EDITOR
-    study._change_reason = short_reason(reason)
-    study._history_user = user
-    study.save()
-    # Other claims weigh the same study: their grades follow its design.
-    others = Claim.objects.filter(evidence__study=study).exclude(pk=claim_id).distinct()
-    for other in others:
-        other._change_reason = short_reason(f"Regraded: design of {study.first_author_label}")
-        other._history_user = user
-        other.save()
+    _attributed(study, user=user, reason=reason).save()
+    # Other claims weigh the same study: their grades follow its design. The claim being edited
+    # is regraded once, when its own change is saved.
+    grades.regrade_using_study(
+        study,
+        user=user,
+        reason=f"Regraded: design of {study.first_author_label}",
+        exclude=claim_id,
+    )
 
 
 def _cites(claim: Claim, study: Study) -> bool:
@@ -228,9 +222,9 @@ def add_evidence(
             evidence = Evidence(
                 claim=locked, study=study, cited_by_source=_cites(locked, study), added_by=user
             )
-            evidence._change_reason = short_reason(reason)
-            evidence._history_user = user
-            evidence.save()
+            _attributed(evidence, user=user, reason=reason).save()
+            if locked.status == ClaimStatus.PUBLISHED:
+                grades.ask_for_rereview(locked)
     return Claim.objects.get(pk=claim_id)
 
 
@@ -240,9 +234,7 @@ def remove_evidence(*, claim_id: int, evidence_id: int, version: int, user) -> C
         evidence = Evidence.objects.select_related("study").get(pk=evidence_id, claim_id=claim_id)
         reason = f"Removed evidence {evidence.study.first_author_label} {evidence.study.year or ''}"
         with _editing(claim_id, version, user=user, reason=reason.strip()):
-            evidence._change_reason = short_reason(reason)
-            evidence._history_user = user
-            evidence.delete()
+            _attributed(evidence, user=user, reason=reason).delete()
     return Claim.objects.get(pk=claim_id)
 
 
@@ -285,7 +277,6 @@ def set_judgements(*, claim_id: int, version: int, user, judgements: dict) -> Cl
         with _editing(claim_id, version, user=user, reason=reason) as claim:
             for name, value in judgements.items():
                 setattr(claim, name, value.strip() if isinstance(value, str) else value)
-            claim.save()
     return Claim.objects.get(pk=claim_id)
 
 
@@ -298,7 +289,6 @@ def mark_graded(*, claim_id: int, version: int, user) -> Claim:
         claim.graded_by = user
         claim.graded_at = timezone.now()
         claim.editor_flags = [code for code in claim.editor_flags if code != Flag.NEEDS_REREVIEW]
-        claim.save()
     return Claim.objects.get(pk=claim_id)
 
 
@@ -308,7 +298,6 @@ def publish(*, claim_id: int, version: int, user) -> Claim:
         if not claim.is_graded:
             raise Refused("Mark the claim graded before publishing it.")
         claim.status = ClaimStatus.PUBLISHED
-        claim.save()
     return Claim.objects.get(pk=claim_id)
 
 
@@ -316,7 +305,6 @@ def unpublish(*, claim_id: int, version: int, user) -> Claim:
     """Take the claim back to draft: readers no longer see it."""
     with _editing(claim_id, version, user=user, reason="Unpublished") as claim:
         claim.status = ClaimStatus.DRAFT
-        claim.save()
     return Claim.objects.get(pk=claim_id)
 
 
@@ -338,7 +326,6 @@ def override_verdict(
         claim.override_rationale = rationale if verdict else ""
         claim.override_by = user if verdict else None
         claim.override_at = timezone.now() if verdict else None
-        claim.save()
     return Claim.objects.get(pk=claim_id)
 
 
@@ -373,30 +360,36 @@ def search_stored(text: str, *, limit: int = 20) -> list[Study]:
     return list(queryset.order_by("-year", "title")[:limit])
 
 
-def fetch_record(kind: str, value: str) -> StudyRecord | None:
+def fetch_record(
+    kind: str,
+    value: str,
+    *,
+    pubmed: EutilsClient | None = None,
+    crossref: CrossrefClient | None = None,
+) -> StudyRecord | None:
     """The record of one PMID (PubMed) or DOI (Crossref); None when the service has none.
 
-    Raises studies.pubmed.RemoteError (Offline without network) when it cannot answer."""
+    The clients default to the configured ones (from settings). Raises
+    studies.transport.RemoteError (Offline without network) when the service cannot answer."""
     if kind == "pmid":
-        from studies.pubmed import fetch_pubmed_batches
-
-        for _, records in fetch_pubmed_batches([value]):
+        pubmed = pubmed or EutilsClient.from_settings()
+        for _, records in pubmed.fetch_batches([value]):
             studies = [record for record in records if not record.is_notice]
             return studies[0] if studies else None
         return None
-    from studies.crossref import UnknownDOI, fetch_crossref_work
-
+    crossref = crossref or CrossrefClient.from_settings()
     try:
-        return fetch_crossref_work(value)
+        return crossref.fetch_work(value)
     except UnknownDOI:
         return None
 
 
-def look_up(text: str) -> Lookup:
+def look_up(
+    text: str, *, pubmed: EutilsClient | None = None, crossref: CrossrefClient | None = None
+) -> Lookup:
     """Stored studies matching the text; for a PMID, DOI or their URLs with no stored study,
-    the record fetched from PubMed or Crossref, for the editor to check before it is stored."""
-    from studies.pubmed import Offline, RemoteError
-
+    the record fetched from PubMed or Crossref, for the editor to check before it is stored.
+    The clients default to the configured ones (from settings)."""
     lookup = Lookup(query=text.strip())
     try:
         lookup.identifier = parse_identifier(text)
@@ -411,7 +404,7 @@ def look_up(text: str) -> Lookup:
         return lookup
     service = SERVICES[kind]
     try:
-        lookup.record = fetch_record(kind, value)
+        lookup.record = fetch_record(kind, value, pubmed=pubmed, crossref=crossref)
     except Offline as exc:
         lookup.message = (
             f"{service} could not be reached ({exc}). Nothing was fetched; try again when the "
@@ -428,8 +421,6 @@ def look_up(text: str) -> Lookup:
 def store_record(record: StudyRecord, *, user=None) -> Study:
     """The stored study for a fetched record, through the studies importer: the existing row
     with its PMID or DOI (updated from the record), else a new one with a suggested design."""
-    from studies.importer import import_batch
-
     history = Study.history.all()
     last = history.aggregate(last=Max("history_id"))["last"] or 0
     result = import_batch([record])

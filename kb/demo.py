@@ -12,6 +12,7 @@ from django.utils import timezone
 from kb.article_import import save_article
 from kb.articles import Article, extract_article
 from kb.models import Compound, Evidence, Source
+from kb.services import grades
 from kb.vocabulary import ClaimStatus
 from studies.designs import DesignSource
 from studies.models import Study
@@ -101,7 +102,6 @@ def apply_grading(claim, curated: dict, studies: dict[str, Study], *, user=None)
         claim.override_rationale = override["rationale"]
     claim.graded_by = user
     claim.graded_at = claim.graded_at or timezone.now()
-    claim.save()
     for link in curated.get("evidence", []):
         Evidence.objects.update_or_create(
             claim=claim,
@@ -114,9 +114,8 @@ def apply_grading(claim, curated: dict, studies: dict[str, Study], *, user=None)
                 "note": link.get("note", ""),
             },
         )
-    claim.refresh_from_db()
     claim.status = ClaimStatus.PUBLISHED
-    claim.save()
+    grades.regrade(claim, user=user, reason="Graded and published (curated demo grading)")
 
 
 def curated_claims() -> dict[str, dict]:

@@ -119,7 +119,8 @@ class Claim(models.Model):
     kind = models.CharField(max_length=20, choices=ClaimKind, default=ClaimKind.BENEFIT)
     status = models.CharField(max_length=10, choices=ClaimStatus, default=ClaimStatus.DRAFT)
 
-    # Derived by kb.grading from the evidence and the judgements below (see Claim.regrade).
+    # Derived by kb.grading from the evidence and the judgements below; stored by
+    # kb.services.grades.regrade, never by save().
     computed_verdict = models.CharField(max_length=30, choices=Verdict, default=Verdict.UNGRADED)
     verdict = models.CharField(max_length=30, choices=Verdict, default=Verdict.UNGRADED)
     certainty = models.CharField(max_length=10, choices=Certainty, null=True, blank=True)
@@ -231,14 +232,6 @@ class Claim(models.Model):
     def __str__(self):
         return self.quote[:100]
 
-    def save(self, *args, **kwargs):
-        # The one place grades are derived: every save recomputes them from the evidence and
-        # the judgements, so no caller can leave a stale verdict behind.
-        self.apply_grade()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], *GRADE_FIELDS}
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self):
         return reverse("claim", args=[self.pk])
 
@@ -277,19 +270,6 @@ class Claim(models.Model):
         return grading.grade(
             self.evidence_items(evidence), self.judgements(), graded=self.is_graded
         )
-
-    def apply_grade(self) -> grading.Grade:
-        result = self.compute_grade()
-        self.computed_verdict = result.verdict
-        self.verdict = grading.effective_verdict(result.verdict, self.verdict_override)
-        self.certainty = result.certainty
-        editor = [code for code in Flag.values if code in self.editor_flags]
-        self.flags = [code for code in Flag.values if code in result.flags or code in editor]
-        return result
-
-    def add_editor_flag(self, code: str) -> None:
-        if code not in self.editor_flags:
-            self.editor_flags = [*self.editor_flags, code]
 
     @property
     def is_graded(self) -> bool:

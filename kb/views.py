@@ -10,6 +10,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from kb import grading, selectors
+from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source
 from kb.partials import render_partial
 from kb.vocabulary import DOWNGRADE_DOMAINS, Certainty, Stance
@@ -174,5 +175,5 @@ def source_detail(request, pk):
 
 @require_safe
 def methodology(request):
-    """How verdicts and certainty are derived, for readers."""
-    return TemplateResponse(request, "kb/methodology.html", {})
+    """How verdicts and certainty are derived, for readers: docs/grading.md, rendered."""
+    return TemplateResponse(request, "kb/methodology.html", {"methodology": methodology_page()})

@@ -1,33 +1,24 @@
-"""Crossref: a parser for works JSON (and doi.org CSL-JSON) and a REST client for one DOI.
+"""Crossref: a REST client for the work of one DOI (api.crossref.org/works/DOI).
 
-The parser is pure. The client's one network seam is this module's `urlopen` attribute,
-which tests replace with a fake.
+The client is an object the caller passes in (built at the edge, usually from settings); its
+Transport is its only way to the network, so tests give it one with a fake opener.
 """
 
-import html
 import json
-import re
-from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Self
 from urllib.error import HTTPError
 from urllib.parse import quote, urlencode
-from urllib.request import Request, urlopen
+from urllib.request import Request
 
 from django.conf import settings
 
+from studies.crossref_json import failure_text, map_work, works_in
 from studies.identifiers import normalise_doi
-from studies.pubmed import REQUEST_TIMEOUT, RemoteError, call_with_retries
-from studies.records import (
-    ParseError,
-    RawFormat,
-    RecordKind,
-    StudyRecord,
-    author,
-    is_retracted,
-    link,
-)
+from studies.records import ParseError, StudyRecord
+from studies.transport import RemoteError, Transport, error_body
 
 API_WORKS = "https://api.crossref.org/works/"
+SERVICE = "Crossref (api.crossref.org)"
 
 
 class CrossrefError(RemoteError):
@@ -38,350 +29,85 @@ class UnknownDOI(CrossrefError):
     """Crossref has no work with this DOI (HTTP 404)."""
 
 
-# Crossref update types, as PubMed CommentsCorrections RefTypes. On the updated work they
-# arrive in "updated-by"; on the notice itself in "update-to".
-_UPDATED_BY = {
-    "retraction": "RetractionIn",
-    "partial_retraction": "RetractionIn",
-    "withdrawal": "RetractionIn",
-    "removal": "RetractionIn",
-    "correction": "ErratumIn",
-    "erratum": "ErratumIn",
-    "corrigendum": "ErratumIn",
-    "expression_of_concern": "ExpressionOfConcernIn",
-    "new_version": "UpdateIn",
-}
-_UPDATE_TO = {
-    "retraction": "RetractionOf",
-    "partial_retraction": "RetractionOf",
-    "withdrawal": "RetractionOf",
-    "removal": "RetractionOf",
-    "correction": "ErratumFor",
-    "erratum": "ErratumFor",
-    "corrigendum": "ErratumFor",
-    "expression_of_concern": "ExpressionOfConcernFor",
-    "new_version": "UpdateOf",
-}
-# A work that updates another with one of these is a notice about it, not a study.
-_NOTICE_UPDATES = frozenset(_UPDATE_TO) - {"new_version"}
+class CrossrefClient:
+    """Crossref's REST API, asked politely: identified by tool name and contact email."""
 
-_KINDS = {
-    "journal-article": RecordKind.JOURNAL_ARTICLE,
-    "book-chapter": RecordKind.BOOK_CHAPTER,
-    "book-section": RecordKind.BOOK_CHAPTER,
-    "book-part": RecordKind.BOOK_CHAPTER,
-    "reference-entry": RecordKind.BOOK_CHAPTER,
-    "book": RecordKind.BOOK,
-    "monograph": RecordKind.BOOK,
-    "edited-book": RecordKind.BOOK,
-    "reference-book": RecordKind.BOOK,
-    # CSL types, as doi.org content negotiation may give them
-    "article-journal": RecordKind.JOURNAL_ARTICLE,
-    "chapter": RecordKind.BOOK_CHAPTER,
-}
+    def __init__(
+        self, *, email: str = "", tool: str = "evidence-kb", transport: Transport | None = None
+    ):
+        self.email = email
+        self.tool = tool or "evidence-kb"
+        self.transport = transport or Transport()
 
-# Crossref gives ISO 639-1 codes; PubMed (and so most stored studies) uses MARC codes.
-_LANGUAGES = {
-    "en": "eng",
-    "de": "ger",
-    "fr": "fre",
-    "es": "spa",
-    "it": "ita",
-    "ru": "rus",
-    "zh": "chi",
-    "ja": "jpn",
-    "pt": "por",
-    "nl": "dut",
-    "pl": "pol",
-    "uk": "ukr",
-}
+    @classmethod
+    def from_settings(cls, *, transport: Transport | None = None) -> Self:
+        """The client as configured: NCBI_EMAIL and NCBI_TOOL identify us to Crossref too."""
+        return cls(
+            email=getattr(settings, "NCBI_EMAIL", "") or "",
+            tool=getattr(settings, "NCBI_TOOL", "") or "evidence-kb",
+            transport=transport,
+        )
 
-_TAG = re.compile(r"<(/?)([A-Za-z][\w:.-]*)(?:\s[^<>]*)?(/?)>")
-_BLOCKS = frozenset({"p", "sec", "list-item", "title", "abstract", "trans-abstract"})
+    def _polite_identity(self) -> tuple[dict, dict]:
+        """Query parameters and headers that put us in Crossref's "polite" pool."""
+        agent = f"{self.tool}/1.0" + (f" (mailto:{self.email})" if self.email else "")
+        return ({"mailto": self.email} if self.email else {}), {"User-Agent": agent}
 
+    def work_url(self, doi: str) -> str:
+        params, _ = self._polite_identity()
+        url = API_WORKS + quote(normalise_doi(doi), safe="/")
+        return f"{url}?{urlencode(params)}" if params else url
 
-_SPACE_INSIDE_BRACKETS = re.compile(r"([(\[])\s+|\s+([)\],;.])")
+    def fetch_work(self, doi: str) -> StudyRecord:
+        """The Crossref record of one DOI.
 
+        Raises UnknownDOI on 404, CrossrefError on other refusals (with Crossref's validation
+        message for 400), Offline without network, RemoteError after repeated transient
+        failures.
+        """
+        doi = normalise_doi(doi)
+        _, headers = self._polite_identity()
+        url = self.work_url(doi)  # always https://api.crossref.org/...
+        request = Request(url, headers={**headers, "Accept": "application/json"})  # noqa: S310
 
-def _plain(fragment: str) -> str:
-    """Inline markup removed, entities decoded, whitespace collapsed: one line of plain text."""
-    text = " ".join(html.unescape(_TAG.sub("", fragment or "")).split())
-    # Pretty-printed JATS puts line breaks around inline tags: "( <italic>KRAS</italic> )".
-    return _SPACE_INSIDE_BRACKETS.sub(lambda m: m.group(1) or m.group(2), text)
+        def get() -> bytes:
+            with self.transport.open(request) as response:
+                return response.read()
 
-
-def jats_to_text(jats: str) -> str:
-    """A JATS (or HTML) abstract as plain text: paragraphs split by blank lines.
-
-    A leading title "Abstract" is dropped; other section titles become labels in PubMed's
-    style ("Background: ..."). Tags are matched by name only, so a stray "<" as in "P<0.05" or
-    an undeclared "jats:" prefix cannot break it. The result contains no markup at all.
-    """
-    paragraphs: list[str] = []
-    pending_label = ""
-    buffer: list[str] = []
-    in_title = False
-    title_parts: list[str] = []
-
-    def flush() -> None:
-        nonlocal pending_label
-        text = _plain("".join(buffer))
-        buffer.clear()
-        if not text:
-            return
-        if pending_label:
-            text = f"{pending_label}: {text}"
-            pending_label = ""
-        paragraphs.append(text)
-
-    pos = 0
-    for match in _TAG.finditer(jats or ""):
-        chunk = jats[pos : match.start()]
-        (title_parts if in_title else buffer).append(chunk)
-        pos = match.end()
-        closing, name = match.group(1) == "/", match.group(2).split(":")[-1].lower()
-        if name not in _BLOCKS:
-            continue
-        if name == "title":
-            if not closing:
-                flush()
-                in_title, title_parts = True, []
-            else:
-                in_title = False
-                title = _plain("".join(title_parts))
-                if title.lower() != "abstract" or paragraphs or pending_label:
-                    if pending_label:  # a section title with no text of its own
-                        paragraphs.append(f"{pending_label}:")
-                    pending_label = title.rstrip(":")
-        else:
-            flush()
-    buffer.append(jats[pos:] if jats else "")
-    flush()
-    if pending_label:
-        paragraphs.append(f"{pending_label}:")
-    return "\n\n".join(paragraphs)
-
-
-def _first(value) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return value if isinstance(value, str) else ""
-
-
-def _year(work: dict) -> int | None:
-    for key in ("issued", "published-print", "published-online", "published", "created"):
-        parts = (work.get(key) or {}).get("date-parts") or []
-        if parts and parts[0] and parts[0][0]:
-            try:
-                return int(parts[0][0])
-            except (TypeError, ValueError):
-                continue
-    return None
-
-
-def _orcid(value: str) -> str:
-    match = re.search(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", value or "", re.IGNORECASE)
-    return match.group(1).upper() if match else ""
-
-
-def _authors(work: dict) -> list[dict]:
-    people = []
-    for person in work.get("author") or []:
-        if person.get("family") or person.get("given"):
-            people.append(
-                author(
-                    family=person.get("family", "").strip(),
-                    given=person.get("given", "").strip(),
-                    suffix=person.get("suffix", "").strip(),
-                    orcid=_orcid(person.get("ORCID", "")),
-                )
-            )
-        elif person.get("name") or person.get("literal"):
-            people.append(author(collective=(person.get("name") or person.get("literal")).strip()))
-    return people
-
-
-def _safe_doi(value: str) -> str:
-    try:
-        return normalise_doi(value)
-    except ValueError:
-        return ""
-
-
-def _links(work: dict) -> list[dict]:
-    found = []
-    for key, names in (("updated-by", _UPDATED_BY), ("update-to", _UPDATE_TO)):
-        for update in work.get(key) or []:
-            kind = (update.get("type") or "").lower().replace("-", "_")
-            found.append(
-                link(
-                    names.get(kind, kind),
-                    source=update.get("label") or kind,
-                    doi=_safe_doi(update.get("DOI", "")),
-                )
-            )
-    return found
-
-
-def map_work(work: dict, raw: str = "") -> StudyRecord:
-    """One Crossref work (REST "message" or CSL-JSON item) as a StudyRecord."""
-    doi = work.get("DOI") or work.get("doi")
-    if not doi:
-        raise ParseError("Crossref work without a DOI")
-    crossref_type = (work.get("type") or "").lower()
-    links = _links(work)
-    notice = any(
-        (update.get("type") or "").lower().replace("-", "_") in _NOTICE_UPDATES
-        for update in work.get("update-to") or []
-    )
-    language = (work.get("language") or "").lower()
-    record = StudyRecord(
-        pmid=None,
-        doi=normalise_doi(doi),
-        title=_plain(_first(work.get("title"))),
-        abstract=jats_to_text(work.get("abstract") or ""),
-        journal=_plain(_first(work.get("container-title"))),
-        year=_year(work),
-        volume=str(work.get("volume") or ""),
-        issue=str(work.get("issue") or ""),
-        pages=str(work.get("page") or work.get("article-number") or ""),
-        authors=_authors(work),
-        language=_LANGUAGES.get(language, language),
-        publication_types=["Journal Article"] if crossref_type == "journal-article" else [],
-        comments_corrections=links,
-        kind=RecordKind.NOTICE if notice else _KINDS.get(crossref_type, RecordKind.OTHER),
-        raw=raw or json.dumps(work, ensure_ascii=False),
-        raw_format=RawFormat.CROSSREF_JSON,
-    )
-    record.retracted = is_retracted(record.publication_types, links)
-    return record
-
-
-def works_in(document) -> list[dict]:
-    """The works in a Crossref reply: single-work envelope, work-list envelope or CSL-JSON.
-
-    A failure envelope (status "failed", e.g. a 400 validation failure) raises ParseError with
-    Crossref's own messages.
-    """
-    if isinstance(document, list):
-        return [item for item in document if isinstance(item, dict)]
-    if not isinstance(document, dict):
-        raise ParseError("Crossref JSON is neither an object nor a list")
-    if "message-type" in document or "status" in document:
-        if document.get("status") != "ok":
-            raise ParseError(f"Crossref reported a failure: {_failure_text(document)}")
-        message = document.get("message")
-        kind = document.get("message-type")
-        if kind == "work" and isinstance(message, dict):
-            return [message]
-        if kind == "work-list" and isinstance(message, dict):
-            return list(message.get("items") or [])
-        raise ParseError(f"Crossref reply of type {kind!r} holds no works")
-    if "DOI" in document or "doi" in document:
-        return [document]  # CSL-JSON from doi.org content negotiation
-    raise ParseError("JSON without Crossref works (no 'message' and no 'DOI')")
-
-
-def _failure_text(document: dict) -> str:
-    message = document.get("message")
-    if isinstance(message, list):
-        parts = [
-            item.get("message") or json.dumps(item) if isinstance(item, dict) else str(item)
-            for item in message
-        ]
-        return "; ".join(parts) or document.get("message-type", "unknown error")
-    return str(message or document.get("message-type") or "unknown error")
-
-
-def parse_crossref_json(source: BinaryIO, name: str = "input") -> Iterator[StudyRecord]:
-    """StudyRecords from Crossref works JSON or CSL-JSON.
-
-    JSON cannot be streamed with the standard library; Crossref pages work lists at most
-    1,000 items, so a reply fits in memory comfortably.
-    """
-    try:
-        document = json.load(source)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(f"{name}: not valid JSON ({exc}).") from exc
-    try:
-        works = works_in(document)
-    except ParseError as exc:
-        raise ParseError(f"{name}: {exc}") from exc
-    for number, work in enumerate(works, start=1):
         try:
-            yield map_work(work)
-        except (ParseError, ValueError) as exc:
-            raise ParseError(f"{name}: work {number}: {exc}") from exc
-
-
-# ---------------------------------------------------------------------------------------------
-# REST client
-
-
-def _polite_identity() -> tuple[dict, dict]:
-    """Query parameters and headers that put us in Crossref's "polite" pool."""
-    email = getattr(settings, "NCBI_EMAIL", "") or ""
-    tool = getattr(settings, "NCBI_TOOL", "") or "evidence-kb"
-    agent = f"{tool}/1.0" + (f" (mailto:{email})" if email else "")
-    return ({"mailto": email} if email else {}), {"User-Agent": agent}
-
-
-def work_url(doi: str) -> str:
-    params, _ = _polite_identity()
-    url = API_WORKS + quote(normalise_doi(doi), safe="/")
-    return f"{url}?{urlencode(params)}" if params else url
-
-
-def fetch_crossref_work(doi: str) -> StudyRecord:
-    """The Crossref record of one DOI.
-
-    Raises UnknownDOI on 404, CrossrefError on other refusals (with Crossref's validation
-    message for 400), Offline without network, RemoteError after repeated transient failures.
-    """
-    doi = normalise_doi(doi)
-    _, headers = _polite_identity()
-    url = work_url(doi)  # always https://api.crossref.org/...
-    request = Request(url, headers={**headers, "Accept": "application/json"})  # noqa: S310
-
-    def get() -> bytes:
-        # The seam: module attribute looked up on every call, so tests can replace it.
-        with urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
-            return response.read()
-
-    try:
-        body = call_with_retries(get, service="Crossref (api.crossref.org)")
-    except HTTPError as exc:
-        detail = _error_body(exc)
-        if exc.code == 404:
-            raise UnknownDOI(
-                f"Crossref does not know the DOI {doi} ({detail or 'not found'})."
+            body = self.transport.call(get, service=SERVICE)
+        except HTTPError as exc:
+            detail = _error_detail(exc)
+            if exc.code == 404:
+                raise UnknownDOI(
+                    f"Crossref does not know the DOI {doi} ({detail or 'not found'})."
+                ) from exc
+            raise CrossrefError(
+                f"Crossref refused the request for DOI {doi}: HTTP {exc.code}"
+                + (f", {detail}" if detail else "")
             ) from exc
-        raise CrossrefError(
-            f"Crossref refused the request for DOI {doi}: HTTP {exc.code}"
-            + (f", {detail}" if detail else "")
-        ) from exc
-    try:
-        works = works_in(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CrossrefError(f"Crossref's reply for DOI {doi} is not valid JSON ({exc}).") from exc
-    except ParseError as exc:
-        raise CrossrefError(f"Crossref's reply for DOI {doi}: {exc}") from exc
-    if len(works) != 1:
-        raise CrossrefError(f"Crossref's reply for DOI {doi} holds {len(works)} works, not one.")
-    return map_work(works[0], raw=json.dumps(works[0], ensure_ascii=False))
+        try:
+            works = works_in(json.loads(body))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CrossrefError(
+                f"Crossref's reply for DOI {doi} is not valid JSON ({exc})."
+            ) from exc
+        except ParseError as exc:
+            raise CrossrefError(f"Crossref's reply for DOI {doi}: {exc}") from exc
+        if len(works) != 1:
+            raise CrossrefError(
+                f"Crossref's reply for DOI {doi} holds {len(works)} works, not one."
+            )
+        return map_work(works[0], raw=json.dumps(works[0], ensure_ascii=False))
 
 
-def _error_body(exc: HTTPError) -> str:
+def _error_detail(exc: HTTPError) -> str:
     """Crossref's explanation: a JSON failure envelope (400) or a plain-text line (404)."""
-    try:
-        body = exc.read() if exc.fp is not None else b""
-    except OSError:
-        return ""
-    text = body.decode("utf-8", errors="replace").strip()
+    text = error_body(exc).strip()
     try:
         document = json.loads(text)
     except ValueError:
         return " ".join(text.split())[:200]
     if isinstance(document, dict):
-        return _failure_text(document)
+        return failure_text(document)
     return text[:200]

@@ -13,6 +13,7 @@ rerunning it updates what is there (unchanged rows stay unchanged) and adds the 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Protocol
 
 from django.db import DatabaseError, transaction
 from django.db.models import Q
@@ -20,7 +21,7 @@ from django.db.models import Q
 from studies.designs import DesignSource, suggest_design
 from studies.models import Study
 from studies.records import ParseError, RawFormat, StudyRecord
-from studies.signals import study_retracted
+from studies.signals import WATCHED_FIELDS, study_changed
 
 BATCH_SIZE = 500
 
@@ -207,7 +208,9 @@ def _import_one(record: StudyRecord, known: dict, result: ImportResult) -> None:
         result.count("updated")
         if study.retracted and not was_retracted:
             result.newly_retracted.append(study.pk)
-            study_retracted.send(sender=Study, study=study)
+        watched = WATCHED_FIELDS.intersection(changed)
+        if watched:
+            study_changed.send(sender=Study, study=study, fields=watched)
     # Later records in the same batch must see this one (the same record twice in a file).
     if study.pmid:
         known[("pmid", study.pmid)] = study
@@ -289,13 +292,18 @@ def import_records(
     return total
 
 
-def import_pmids(pmids: Iterable[str], *, fetch=None) -> ImportResult:
-    """Fetch PMIDs from PubMed and import them; PMIDs PubMed does not know count as failed."""
-    from studies.pubmed import fetch_pubmed_batches
+class PubMedSource(Protocol):
+    """What import_pmids needs of a PubMed client (studies.eutils.EutilsClient, or a fake)."""
 
-    fetch = fetch or fetch_pubmed_batches
+    def fetch_batches(
+        self, pmids: Iterable[str]
+    ) -> Iterable[tuple[list[str], list[StudyRecord]]]: ...
+
+
+def import_pmids(pmids: Iterable[str], *, client: PubMedSource) -> ImportResult:
+    """Fetch PMIDs from PubMed and import them; PMIDs PubMed does not know count as failed."""
     total = ImportResult()
-    for asked, found in fetch(pmids):
+    for asked, found in client.fetch_batches(pmids):
         result = import_batch(found) if found else ImportResult()
         returned = {record.pmid for record in found}
         for pmid in asked:

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from studies.designs import LEVEL_LABELS, Design, DesignSource, level
@@ -90,8 +91,6 @@ class Study(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("study", args=[self.pk])
 
     @property

@@ -2,5 +2,10 @@
 
 from django.dispatch import Signal
 
-# Sent once when a stored study changes from not retracted to retracted; kwargs: study.
-study_retracted = Signal()
+# Sent by studies' writers (the importer, the admin) after a stored study's design or retraction
+# changed, inside the writer's transaction; kwargs: study, fields (the names of those that
+# changed: "design", "retracted"), user (or None).
+study_changed = Signal()
+
+# The fields of a study that other apps' derived data depend on.
+WATCHED_FIELDS = frozenset({"design", "retracted"})

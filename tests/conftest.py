@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, User
 from editor_support import DATA, PASSWORD, PUBMED_DATA, _Reply, make_user, roles_migration
 
 from kb.models import Claim, Compound, Evidence, Source
+from kb.services import grades
 from kb.vocabulary import ClaimStatus
 from studies.models import Study
 
@@ -42,9 +43,10 @@ def make_claim(db, make_compound):
     def make(compound=None, **fields):
         fields.setdefault("quote", "Testolin improves memory.")
         fields.setdefault("status", ClaimStatus.PUBLISHED)
-        return Claim.objects.create(
-            compound=compound or Compound.objects.first() or make_compound(), **fields
-        )
+        claim = Claim(compound=compound or Compound.objects.first() or make_compound(), **fields)
+        grades.apply_grade(claim)  # as the services store it: graded from the start
+        claim.save()
+        return claim
 
     return make
 
@@ -53,7 +55,15 @@ def make_claim(db, make_compound):
 def make_evidence(db):
     def make(claim, study, **fields):
         fields.setdefault("stance", "supports")
-        return Evidence.objects.create(claim=claim, study=study, **fields)
+        evidence = Evidence.objects.create(claim=claim, study=study, **fields)
+        # What the services do after linking a study: a published claim asks for re-review,
+        # and the grade follows the new evidence.
+        stored = Claim.objects.get(pk=claim.pk)
+        if stored.status == ClaimStatus.PUBLISHED:
+            grades.ask_for_rereview(stored)
+        grades.apply_grade(stored)
+        stored.save()
+        return evidence
 
     return make
 

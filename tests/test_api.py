@@ -2,6 +2,8 @@
 
 import pytest
 
+from kb.services import grades
+
 pytestmark = pytest.mark.django_db
 
 
@@ -16,7 +18,7 @@ def api_compound(make_compound, make_claim, make_study, make_evidence, source):
     for study in (animal, older_trial, newer_trial, review):
         make_evidence(claim, study, stance="supports", indirectness=["population"])
     claim.graded_at = claim.created_at
-    claim.save()
+    grades.regrade(claim, user=None, reason="Constructed: graded")
     make_claim(compound, quote="Second claim.")
     return compound
 

@@ -16,6 +16,7 @@ from editor_support import HTMX, roles_migration
 
 from kb.editor import pending
 from kb.models import Claim, Reference, Source
+from kb.services import grades
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def graded_draft(draft_claim):
     evidence.save()
     claim = Claim.objects.get(pk=draft_claim.pk)
     claim.graded_at = timezone.now()
-    claim.save()
+    grades.regrade(claim, user=None, reason="Constructed: graded")
     return claim
 
 

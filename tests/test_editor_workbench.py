@@ -9,6 +9,7 @@ from editor_support import HTMX, post, url, weigh
 from pytest_django.asserts import assertTemplateNotUsed, assertTemplateUsed
 
 from kb.models import Citation, Claim, Evidence, Reference
+from kb.services import grades
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -349,12 +350,12 @@ def test_queue_lists_claims_needing_attention_with_counts_and_filters(
 ):
     done = make_claim(draft_claim.compound, quote="Testolin is graded and clean.")
     done.graded_at = done.created_at
-    done.save()
+    grades.regrade(done, user=None, reason="Constructed: graded")
     flagged = make_claim(
         make_compound(name="Otherol"), quote="Otherol is overstated.", editor_flags=["overstated"]
     )
     flagged.graded_at = flagged.created_at
-    flagged.save()
+    grades.regrade(flagged, user=None, reason="Constructed: graded")
     response = signed_in.get(reverse("editor:queue"))
     text = response.text
     assert "Testolin improves recall" in text

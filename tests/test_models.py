@@ -3,7 +3,9 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from kb import claims
 from kb.models import Claim, Evidence
+from kb.services import grades
 from kb.vocabulary import Flag, Verdict
 from studies.models import Study
 
@@ -81,22 +83,35 @@ def test_a_claim_is_ungraded_until_marked_graded(make_claim, make_study, make_ev
 def test_grades_follow_evidence_as_it_is_added_and_removed(make_claim, make_study, make_evidence):
     claim = make_claim(status="draft")
     claim.graded_at = claim.created_at
-    claim.save()
+    grades.regrade(claim, user=None, reason="Constructed: marked graded")
     assert claim.verdict == Verdict.UNPROVEN
     evidence = make_evidence(claim, make_study(design="systematic_review"), stance="no_effect")
     claim.refresh_from_db()
     assert claim.verdict == Verdict.CONTRADICTED
     assert Flag.CONTRADICTED_BY_EVIDENCE in claim.flags
-    evidence.delete()
+    claims.remove_evidence(
+        claim_id=claim.pk, evidence_id=evidence.pk, version=claim.version, user=None
+    )
     claim.refresh_from_db()
     assert (claim.verdict, claim.flags) == (Verdict.UNPROVEN, [])
 
 
 def test_evidence_added_to_a_published_claim_asks_for_rereview(make_claim, make_study):
     claim = make_claim(status="published")
-    Evidence.objects.create(claim=claim, study=make_study(), stance="supports")
+    claims.add_evidence(
+        claim_id=claim.pk, version=claim.version, user=None, study_id=make_study().pk
+    )
     claim.refresh_from_db()
     assert Flag.NEEDS_REREVIEW in claim.flags
+
+
+def test_saving_a_claim_derives_nothing(make_claim, make_study, make_evidence):
+    """Grades are stored by the services alone: a bare save keeps what they stored."""
+    claim = make_claim(status="draft", graded_at=None)
+    claim.graded_at = claim.created_at
+    claim.save()
+    claim.refresh_from_db()
+    assert claim.verdict == Verdict.UNGRADED
 
 
 def test_an_override_keeps_the_computed_verdict_beside_it(make_claim):
@@ -104,24 +119,30 @@ def test_an_override_keeps_the_computed_verdict_beside_it(make_claim):
     claim.graded_at = claim.created_at
     claim.verdict_override = Verdict.PROBABLY_NOT_SUPPORTED
     claim.override_rationale = "The only trial was stopped early for harm."
-    claim.save()
+    grades.regrade(claim, user=None, reason="Constructed override")
     claim.refresh_from_db()
     assert claim.verdict == Verdict.PROBABLY_NOT_SUPPORTED
     assert claim.computed_verdict == Verdict.UNPROVEN
 
 
-def test_a_study_reclassified_by_an_editor_regrades_the_claims_using_it(
-    make_claim, make_study, make_evidence
+def test_a_study_reclassified_by_an_administrator_regrades_the_claims_using_it(
+    make_claim, make_study, make_evidence, admin_client
 ):
     claim = make_claim(status="draft")
     claim.graded_at = claim.created_at
-    claim.save()
+    grades.regrade(claim, user=None, reason="Constructed: marked graded")
     study = make_study(design="animal")
     make_evidence(claim, study, stance="supports")
     claim.refresh_from_db()
     assert (claim.verdict, claim.certainty) == (Verdict.UNPROVEN, "very_low")
-    study.design = "rct"
-    study.save()
+    form = admin_client.get(f"/admin/studies/study/{study.pk}/change/").context["adminform"].form
+    data = {
+        name: value
+        for name, value in {**form.initial, "design": "rct"}.items()
+        if value is not None
+    }
+    response = admin_client.post(f"/admin/studies/study/{study.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
     claim.refresh_from_db()
     assert (claim.verdict, claim.certainty) == (Verdict.SUPPORTED, "high")
     assert claim.history.first().history_change_reason == (

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kb import selectors, views
 from kb.models import Citation, Reference
+from kb.services import grades
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def graded_compound(make_compound, make_claim, make_study, make_evidence, source
     make_evidence(published, trial, stance="supports", cited_by_source=True)
     make_evidence(published, review, stance="no_effect", harm=True)
     published.graded_at = published.created_at
-    published.save()
+    grades.regrade(published, user=None, reason="Constructed: graded")
     make_claim(compound, quote="Testolin makes you fly.", status="draft")
     reference = Reference.objects.create(source=source, number=1, text="Trial 2019", study=trial)
     Citation.objects.create(claim=published, reference=reference)

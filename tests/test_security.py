@@ -53,6 +53,7 @@ from kb.articles import MAX_BYTES, ArticleError, fetch_url
 from kb.editor import article_views
 from kb.editor import pending as pending_store
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.services import grades
 from studies.crossref import parse_crossref_json
 from studies.importer import import_records
 from studies.models import Study
@@ -498,8 +499,7 @@ def hostile(make_compound, make_claim, editor, admin_user) -> dict:
         )
         Citation.objects.create(claim=claim, reference=reference)
     claim = Claim.objects.get(pk=claim.pk)
-    claim.apply_grade()
-    claim.save()
+    grades.regrade(claim, user=None, reason="Constructed hostile claim")
     claim = claims.override_verdict(
         claim_id=claim.pk,
         version=claim.version,

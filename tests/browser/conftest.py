@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from kb.demo import load_demo
 from kb.models import Citation, Reference
+from kb.services import grades
 from studies.models import Study
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -105,7 +106,7 @@ def public_pages(transactional_db, make_claim, make_evidence) -> dict[str, str]:
         source=demo.source, number=number, text="Constructed reference to Lang 2013", study=trial
     )
     Citation.objects.create(claim=claim, reference=reference)
-    claim.save()  # regrade now that the evidence exists
+    grades.regrade(claim, user=None, reason="Constructed claim for browser tests")
     return {
         "home": "/",
         "compound": demo.compound.get_absolute_url(),

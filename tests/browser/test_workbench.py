@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from kb.demo import load_demo
 from kb.models import Claim
+from kb.services import grades
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +35,7 @@ def stroke_claim(transactional_db, editor) -> Claim:
     claim = Claim.objects.get(pk=claim.pk)
     claim.status, claim.graded_at, claim.graded_by = "draft", None, None
     claim.imprecision, claim.imprecision_reason = None, ""
-    claim.save()
+    grades.regrade(claim, user=None, reason="Constructed: back to ungraded")
     assert claim.evidence.count() == 1  # the Cochrane review
     return Claim.objects.get(pk=claim.pk)
 

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from kb.models import GRADE_FIELDS, Claim, Compound, Evidence, Source
+from kb.services.grades import apply_grade
 from kb.vocabulary import ClaimKind, ClaimStatus, Stance
 from studies.designs import Design
 from studies.models import Study
@@ -108,9 +109,9 @@ def build_compound(size: int) -> Compound:
         for number, claim in enumerate(claims)
         for k in range(LINKS_PER_CLAIM)
     )
-    # bulk_create skips Claim.save, which derives the grades: derive them now, as saving would.
+    # Bulk inserts skip the services: derive the grades now, as regrading would.
     for claim in claims:
-        claim.apply_grade()
+        apply_grade(claim)
     Claim.objects.bulk_update(claims, GRADE_FIELDS)
     return compound
 

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from studies.importer import import_records
 from studies.models import Study
-from studies.pubmed import parse_pubmed_xml
+from studies.pubmed_xml import parse_pubmed_xml
 
 FIRST_PMID = 990_000_000
 DOI_PREFIX = "10.5555/benchmark."

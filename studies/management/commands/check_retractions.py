@@ -2,12 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.crossref import UnknownDOI, fetch_crossref_work
+from studies.crossref import CrossrefClient, UnknownDOI
+from studies.eutils import EutilsClient
 from studies.importer import ImportResult, import_pmids, import_records
-from studies.management.commands.import_pubmed import report, warn_without_email
 from studies.models import Study
-from studies.pubmed import RemoteError
 from studies.records import ParseError
+from studies.reporting import report, warn_without_email
+from studies.transport import RemoteError
 
 
 class Command(BaseCommand):
@@ -29,13 +30,14 @@ class Command(BaseCommand):
             self.stdout.write("No studies to check.")
             return
         warn_without_email(self)
+        pubmed, crossref = EutilsClient.from_settings(), CrossrefClient.from_settings()
         result = ImportResult()
         try:
             if with_pmid:
-                result.add(import_pmids(with_pmid))
+                result.add(import_pmids(with_pmid, client=pubmed))
             for doi in doi_only:
                 try:
-                    result.add(import_records([fetch_crossref_work(doi)]))
+                    result.add(import_records([crossref.fetch_work(doi)]))
                 except UnknownDOI as exc:
                     result.count("failed")
                     result.problems.append(str(exc))

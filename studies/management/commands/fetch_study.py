@@ -2,27 +2,30 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.crossref import fetch_crossref_work
+from studies.crossref import CrossrefClient
+from studies.eutils import EutilsClient
 from studies.identifiers import parse_identifier
 from studies.importer import import_records
-from studies.management.commands.import_pubmed import report, warn_without_email
 from studies.models import Study
-from studies.pubmed import RemoteError, fetch_pubmed_batches, search_pmid_for_doi
 from studies.records import ParseError, StudyRecord
+from studies.reporting import report, warn_without_email
+from studies.transport import RemoteError
 
 
-def fetch_record(kind: str, value: str) -> StudyRecord:
+def fetch_record(
+    kind: str, value: str, *, pubmed: EutilsClient, crossref: CrossrefClient
+) -> StudyRecord:
     """PubMed's record when PubMed has the study (it wins for classification), else Crossref's."""
-    pmid = value if kind == "pmid" else search_pmid_for_doi(value)
+    pmid = value if kind == "pmid" else pubmed.search_pmid_for_doi(value)
     if pmid:
-        for _, records in fetch_pubmed_batches([pmid]):
+        for _, records in pubmed.fetch_batches([pmid]):
             for record in records:
                 if record.pmid == pmid:
                     if kind == "doi" and not record.doi:
                         record.doi = value
                     return record
         raise CommandError(f"PMID {pmid} is not in PubMed.")
-    return fetch_crossref_work(value)
+    return crossref.fetch_work(value)
 
 
 class Command(BaseCommand):
@@ -41,7 +44,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         warn_without_email(self)
         try:
-            record = fetch_record(kind, value)
+            record = fetch_record(
+                kind,
+                value,
+                pubmed=EutilsClient.from_settings(),
+                crossref=CrossrefClient.from_settings(),
+            )
         except (RemoteError, ParseError) as exc:
             raise CommandError(str(exc)) from exc
         result = import_records([record])

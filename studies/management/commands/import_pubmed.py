@@ -3,28 +3,16 @@
 import sys
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from studies.eutils import EutilsClient
+from studies.formats import parse_file
 from studies.identifiers import normalise_pmid
 from studies.importer import BATCH_SIZE, ImportResult, import_pmids, import_records
-from studies.pubmed import RemoteError, parse_file
 from studies.records import ParseError
-
-
-def report(command: BaseCommand, result: ImportResult) -> None:
-    """Problems to stderr, then the closing counts line to stdout."""
-    for line in result.problem_lines():
-        command.stderr.write(line)
-    command.stdout.write(result.summary())
-
-
-def warn_without_email(command: BaseCommand) -> None:
-    if not getattr(settings, "NCBI_EMAIL", ""):
-        command.stderr.write(
-            "NCBI_EMAIL is not set: NCBI asks every E-utilities client for a contact address."
-        )
+from studies.reporting import report, warn_without_email
+from studies.transport import RemoteError
 
 
 class Command(BaseCommand):
@@ -83,6 +71,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         warn_without_email(self)
         try:
-            return import_pmids(wanted)
+            return import_pmids(wanted, client=EutilsClient.from_settings())
         except (RemoteError, ParseError) as exc:
             raise CommandError(str(exc)) from exc
