@@ -113,7 +113,7 @@ def render(text: str) -> MethodologyPage:
 
 
 class _PageStructure(Extension):
-    def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's name)
+    def extendMarkdown(self, md):
         # After inline markup (20) and attribute lists (8), so ids and <code> are in the tree.
         md.treeprocessors.register(_Structure(md), "kb_page_structure", 5)
 

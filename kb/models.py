@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from kb import grading
+from kb import grading, roles
 from kb.vocabulary import (
     Certainty,
     ClaimKind,
@@ -94,12 +94,8 @@ class ClaimQuerySet(models.QuerySet):
         return self.filter(status=ClaimStatus.PUBLISHED)
 
     def visible_to(self, user):
-        """Published claims for everyone; drafts too for signed-in staff of the knowledge base."""
-        if user.is_authenticated and (
-            user.is_superuser or user.groups.filter(name__in=["editors", "researchers"]).exists()
-        ):
-            return self
-        return self.published()
+        """Published claims for everyone; drafts too for those who may see them."""
+        return self if user.has_perm(roles.SEE_DRAFTS) else self.published()
 
 
 class Claim(models.Model):

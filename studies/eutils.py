@@ -22,7 +22,7 @@ from Bio import Entrez
 from django.conf import settings
 
 from studies.identifiers import normalise_doi, normalise_pmid
-from studies.pubmed_xml import element_text, parse_pubmed_xml
+from studies.pubmed_xml import parse_pubmed_xml, text_of
 from studies.records import ParseError, StudyRecord
 from studies.transport import RemoteError, Transport, error_body
 
@@ -96,9 +96,7 @@ class EutilsClient:
     def search_pmid_for_doi(self, doi: str) -> str | None:
         """The PMID of the PubMed record with this DOI, None when PubMed has none (or several)."""
         doi = normalise_doi(doi)
-        body = self._read(
-            lambda: Entrez.esearch(db="pubmed", term=f"{doi}[doi]", **self._params())
-        )
+        body = self._read(lambda: Entrez.esearch(db="pubmed", term=f"{doi}[doi]", **self._params()))
         count, ids = parse_esearch_ids(body, name=f"PubMed search for DOI {doi}")
         if count != 1 or len(ids) != 1:
             return None
@@ -155,7 +153,7 @@ def parse_esearch_ids(body: bytes, name: str = "esearch reply") -> tuple[int, li
         raise ParseError(f"{name}: malformed XML ({exc}).") from exc
     if root.tag != "eSearchResult":
         raise ParseError(f"{name}: expected <eSearchResult>, got <{root.tag}>.")
-    errors = [element_text(item) for item in root.iterfind("ERROR")]
+    errors = [text_of(item) for item in root.iterfind("ERROR")]
     if errors:
         raise PubMedError(f"PubMed search failed: {'; '.join(errors)}")
     count_text = (root.findtext("Count") or "0").strip()

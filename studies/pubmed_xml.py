@@ -23,7 +23,7 @@ _RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle"})
 _SET_TAGS = frozenset({"PubmedArticleSet", "PubmedBookArticleSet"})
 
 
-def element_text(elem: ET.Element | None) -> str:
+def text_of(elem: ET.Element | None) -> str:
     """All text inside an element, inline markup (<i>, <sub>, ...) flattened, spaces collapsed.
 
     The result is plain text: a "<" that was "&lt;" in the XML stays "<"; templates escape it.
@@ -44,7 +44,6 @@ def _bare_orcid(value: str) -> str:
     return "-".join(digits[i : i + 4] for i in range(0, 16, 4))
 
 
-
 def _pub_date_year(pub_date: ET.Element | None) -> int | None:
     if pub_date is None:
         return None
@@ -60,7 +59,7 @@ def _abstract(abstract: ET.Element | None) -> str:
         return ""
     sections = []
     for part in abstract.iterfind("AbstractText"):
-        body = element_text(part)
+        body = text_of(part)
         label = (part.get("Label") or "").strip()
         if label and label.upper() != "UNLABELLED":
             sections.append(f"{label}: {body}" if body else f"{label}:")
@@ -84,7 +83,7 @@ def _authors(author_list: ET.Element | None) -> list[dict]:
         orcid = ""
         for child in person:
             if child.tag in _NAME_PARTS:
-                parts[child.tag] = element_text(child)
+                parts[child.tag] = text_of(child)
             elif (
                 child.tag == "Identifier"
                 and not orcid
@@ -106,10 +105,10 @@ def _authors(author_list: ET.Element | None) -> list[dict]:
 def _pages(pagination: ET.Element | None) -> str:
     if pagination is None:
         return ""
-    medline = element_text(pagination.find("MedlinePgn"))
+    medline = text_of(pagination.find("MedlinePgn"))
     if medline:
         return medline
-    start, end = element_text(pagination.find("StartPage")), element_text(pagination.find("EndPage"))
+    start, end = text_of(pagination.find("StartPage")), text_of(pagination.find("EndPage"))
     return f"{start}-{end}" if start and end else start
 
 
@@ -124,8 +123,8 @@ def _links(comments: ET.Element | None) -> list[dict]:
         found.append(
             link(
                 ref_type,
-                source=element_text(item.find("RefSource")),
-                pmid=element_text(item.find("PMID")),
+                source=text_of(item.find("RefSource")),
+                pmid=text_of(item.find("PMID")),
             )
         )
     return found
@@ -146,7 +145,7 @@ def _mesh(citation: ET.Element) -> list[str]:
     headings = citation.find("MeshHeadingList")
     if headings is None:
         return []
-    return [element_text(heading.find("DescriptorName")) for heading in headings]
+    return [text_of(heading.find("DescriptorName")) for heading in headings]
 
 
 def _map_pubmed_article(elem: ET.Element) -> StudyRecord:
@@ -176,17 +175,17 @@ def _map_pubmed_article(elem: ET.Element) -> StudyRecord:
         pmid=normalise_pmid(citation.findtext("PMID") or ""),
         doi=doi,
         pmcid=safe_pmcid(ids.get("pmc", "")),
-        title=element_text(article.find("ArticleTitle")) or element_text(article.find("VernacularTitle")),
+        title=text_of(article.find("ArticleTitle")) or text_of(article.find("VernacularTitle")),
         abstract=_abstract(article.find("Abstract")),
-        journal=element_text(journal.find("Title")) if journal is not None else "",
+        journal=text_of(journal.find("Title")) if journal is not None else "",
         year=year,
-        volume=element_text(issue.find("Volume")) if issue is not None else "",
-        issue=element_text(issue.find("Issue")) if issue is not None else "",
+        volume=text_of(issue.find("Volume")) if issue is not None else "",
+        issue=text_of(issue.find("Issue")) if issue is not None else "",
         pages=_pages(article.find("Pagination")),
         authors=_authors(article.find("AuthorList")),
-        language=element_text(article.find("Language")),
+        language=text_of(article.find("Language")),
         publication_types=[
-            element_text(pt) for pt in article.iterfind("PublicationTypeList/PublicationType")
+            text_of(pt) for pt in article.iterfind("PublicationTypeList/PublicationType")
         ],
         mesh_terms=_mesh(citation),
         comments_corrections=_links(citation.find("CommentsCorrectionsList")),
@@ -214,21 +213,21 @@ def _map_book_article(elem: ET.Element) -> StudyRecord:
         if candidate.get("Type", "authors") == "authors":
             author_list = candidate
             break
-    book_title = element_text(book.find("BookTitle")) if book is not None else ""
+    book_title = text_of(book.find("BookTitle")) if book is not None else ""
     year = _pub_date_year(book.find("PubDate")) if book is not None else None
     return StudyRecord(
         pmid=normalise_pmid(document.findtext("PMID") or ""),
         doi=doi,
         pmcid=safe_pmcid(ids.get("pmc", "")),
-        title=element_text(document.find("ArticleTitle")) or book_title,
+        title=text_of(document.find("ArticleTitle")) or book_title,
         abstract=_abstract(document.find("Abstract")),
         journal=book_title,
         year=year,
-        volume=element_text(book.find("Volume")) if book is not None else "",
+        volume=text_of(book.find("Volume")) if book is not None else "",
         pages=_pages(document.find("Pagination")),
         authors=_authors(author_list),
-        language=element_text(document.find("Language")),
-        publication_types=[element_text(pt) for pt in document.iterfind("PublicationType")],
+        language=text_of(document.find("Language")),
+        publication_types=[text_of(pt) for pt in document.iterfind("PublicationType")],
         mesh_terms=_mesh(document),
         comments_corrections=_links(document.find("CommentsCorrectionsList")),
         kind=RecordKind.BOOK_CHAPTER,
@@ -335,7 +334,7 @@ def _not_pubmed(name: str, root_tag: str, events) -> str:
     """The message for a document that is not PubMed article XML, with NCBI's own words."""
     detail = ""
     if root_tag == "eFetchResult":  # NCBI's error reply: small, read it for the ERROR text
-        errors = [element_text(elem) for event, elem in events if event == "end" and elem.tag == "ERROR"]
+        errors = [text_of(elem) for event, elem in events if event == "end" and elem.tag == "ERROR"]
         detail = f" NCBI said: {'; '.join(errors)}" if errors else ""
     return (
         f"{name}: not PubMed article XML (the root element is <{root_tag}>, expected "

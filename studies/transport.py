@@ -142,6 +142,4 @@ class Transport:
 
     def call(self, request: Callable[[], bytes], *, service: str) -> bytes:
         """request() through the retry loop; `service` names the host in error messages."""
-        return call_with_retries(
-            request, service=service, attempts=self.attempts, sleep=self.sleep
-        )
+        return call_with_retries(request, service=service, attempts=self.attempts, sleep=self.sleep)

@@ -1,5 +1,5 @@
 """Shared fixtures: plain factories over the real models, no magic primary keys, and the
-editors' workbench (roles, users, a draft claim, PubMed and Crossref at their network seams)."""
+editors' workbench (roles, users, a draft claim, PubMed and Crossref on a fake network)."""
 
 import socket
 from urllib.error import URLError
@@ -7,11 +7,15 @@ from urllib.error import URLError
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group, User
-from editor_support import DATA, PASSWORD, PUBMED_DATA, _Reply, make_user, roles_migration
+from editor_support import DATA, PASSWORD, PUBMED_DATA, make_user
+from fake_network import FakeResponse, serve
 
+from kb import roles as kb_roles
 from kb.models import Claim, Compound, Evidence, Source
 from kb.services import grades
 from kb.vocabulary import ClaimStatus
+from studies.crossref import CrossrefClient
+from studies.eutils import EutilsClient
 from studies.models import Study
 
 
@@ -85,8 +89,8 @@ def fast_hashing(settings):
 
 @pytest.fixture
 def roles(db, fast_hashing) -> dict[str, Group]:
-    roles_migration.grant_roles(apps)
-    return {group.name: group for group in Group.objects.filter(name__in=roles_migration.ROLES)}
+    kb_roles.grant_roles(apps)
+    return {group.name: group for group in Group.objects.filter(name__in=kb_roles.ROLES)}
 
 
 @pytest.fixture
@@ -135,21 +139,20 @@ def draft_claim(make_compound, make_claim, make_study, make_evidence, source) ->
 
 @pytest.fixture
 def pubmed_network(monkeypatch, settings):
-    """PubMed at the network seam (Bio.Entrez's urlopen): answer with a recorded efetch reply,
-    or be unreachable. Returns install(file name | None); the list of requested URLs."""
+    """PubMed for the clients built from settings: answer with a recorded efetch reply, or be
+    unreachable. Returns install(file name | None); the list of requested URLs."""
     settings.NCBI_EMAIL = "editor@example.org"
     requested = []
     monkeypatch.setattr("Bio.Entrez.time.sleep", lambda seconds: None)
-    monkeypatch.setattr("studies.pubmed.pause", lambda seconds: None)
 
     def install(reply_file: str | None):
         def urlopen(request, *args, **kwargs):
             requested.append(request.full_url)
             if reply_file is None:
                 raise URLError(socket.gaierror(-3, "Temporary failure in name resolution"))
-            return _Reply((PUBMED_DATA / reply_file).read_bytes(), request.full_url)
+            return FakeResponse((PUBMED_DATA / reply_file).read_bytes(), request.full_url)
 
-        monkeypatch.setattr("Bio.Entrez.urlopen", urlopen)
+        serve(monkeypatch, EutilsClient, urlopen)
         return requested
 
     return install
@@ -157,19 +160,17 @@ def pubmed_network(monkeypatch, settings):
 
 @pytest.fixture
 def crossref_network(monkeypatch, settings):
-    """Crossref at its network seam (studies.crossref.urlopen): a recorded works reply."""
+    """Crossref for the clients built from settings: a recorded works reply."""
     settings.NCBI_EMAIL = "editor@example.org"
     requested = []
-    monkeypatch.setattr("studies.pubmed.pause", lambda seconds: None)
 
     def install(reply_file: str):
         def urlopen(request, *args, **kwargs):
             requested.append(request.full_url)
-            reply = _Reply((DATA / "crossref" / reply_file).read_bytes(), request.full_url)
-            reply.headers.replace_header("Content-Type", "application/json")
-            return reply
+            body = (DATA / "crossref" / reply_file).read_bytes()
+            return FakeResponse(body, request.full_url, "application/json")
 
-        monkeypatch.setattr("studies.crossref.urlopen", urlopen)
+        serve(monkeypatch, CrossrefClient, urlopen)
         return requested
 
     return install

@@ -1,23 +1,19 @@
 """Plain helpers and constants for the editors' workbench tests (tests/test_editor_*.py and
-tests/browser/): the test password, the roles migration, a stand-in network reply and the
-requests the workbench forms send. The fixtures built on them live in tests/conftest.py.
+tests/browser/): the test password, the roles migration and the requests the workbench forms
+send. The fixtures built on them live in tests/conftest.py; the fake network is in
+tests/fake_network.py.
 
-The groups come from the data migration kb/0002_roles; tests that flush the database
+The groups come from kb.roles, through the data migration kb/0002_roles; tests that flush the database
 (transactional and browser tests) remove them, so the `roles` fixture grants them again from
 the same definition before each test that needs them.
 """
 
-import importlib
-import io
-from http.client import HTTPMessage
 from pathlib import Path
 
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from kb.models import Claim
-
-roles_migration = importlib.import_module("kb.migrations.0002_roles")
 
 DATA = Path(__file__).resolve().parent / "data"
 PUBMED_DATA = DATA / "pubmed"
@@ -32,17 +28,6 @@ def make_user(name: str, group: Group | None = None, **fields) -> User:
     if group is not None:
         user.groups.add(group)
     return user
-
-
-class _Reply(io.BytesIO):
-    """What urllib's urlopen returns: a binary file with .headers and .url."""
-
-    def __init__(self, body: bytes, url: str):
-        super().__init__(body)
-        self.headers = HTTPMessage()
-        self.headers["Content-Type"] = "text/xml; charset=UTF-8"
-        self.url = url
-        self.status = 200
 
 
 def url(name, claim, *args):

@@ -17,12 +17,14 @@ from urllib.error import HTTPError, URLError
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from editor_support import _Reply
+from fake_network import FakeResponse, serve
 
 from kb.article_import import save_article
 from kb.articles import extract_article
 from kb.editor import pending as pending_store
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from studies.crossref import CrossrefClient
+from studies.eutils import EutilsClient
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -158,11 +160,11 @@ def test_preview_of_a_web_address_goes_through_the_guarded_opener(signed_in, com
 
     def open_page(request, timeout):
         asked.append(request.full_url)
-        reply = _Reply(SEED_HTML.read_bytes(), request.full_url)
+        reply = FakeResponse(SEED_HTML.read_bytes(), request.full_url)
         reply.headers.replace_header("Content-Type", "text/html; charset=utf-8")
         return reply
 
-    monkeypatch.setattr("kb.editor.article_views.open_page", open_page)
+    monkeypatch.setattr("kb.articles.web.open_public_page", open_page)
     url = "https://example.org/cerebrolysin"
     response = start(signed_in, compound, text="", url=url)
     assert response.status_code == 302
@@ -400,8 +402,8 @@ def test_saving_without_fetch_asks_no_service(signed_in, compound, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("no network call expected")
 
-    monkeypatch.setattr("Bio.Entrez.urlopen", refuse)
-    monkeypatch.setattr("studies.crossref.urlopen", refuse)
+    serve(monkeypatch, EutilsClient, refuse)
+    serve(monkeypatch, CrossrefClient, refuse)
     start(signed_in, compound)
     assert save(signed_in, compound, fetch=False).status_code == 302
     assert Reference.objects.filter(study__isnull=True).count() == 3
@@ -413,16 +415,16 @@ def test_saving_without_fetch_asks_no_service(signed_in, compound, monkeypatch):
 
 @pytest.fixture
 def offline(monkeypatch):
-    """Both services unreachable at their network seams; returns what was asked and waited."""
+    """Both services unreachable for the clients built from settings; returns what was asked
+    and waited."""
     asked, waited = [], []
 
     def unreachable(request, *args, **kwargs):
         asked.append(request.full_url)
         raise URLError(socket.gaierror(-3, "Temporary failure in name resolution"))
 
-    monkeypatch.setattr("Bio.Entrez.urlopen", unreachable)
-    monkeypatch.setattr("studies.crossref.urlopen", unreachable)
-    monkeypatch.setattr("studies.pubmed.pause", waited.append)
+    serve(monkeypatch, EutilsClient, unreachable, sleep=waited.append)
+    serve(monkeypatch, CrossrefClient, unreachable, sleep=waited.append)
     monkeypatch.setattr("Bio.Entrez.time.sleep", waited.append)
     return asked, waited
 
@@ -529,11 +531,10 @@ def test_a_doi_crossref_does_not_know_is_resolved_through_its_pubmed_record(comp
     def entrez(request, *args, **kwargs):
         asked.append(request.full_url)
         name = "esearch_one_hit.xml" if "esearch" in request.full_url else "pubmed_retraction.xml"
-        return _Reply((DATA / "constructed" / name).read_bytes(), request.full_url)
+        return FakeResponse((DATA / "constructed" / name).read_bytes(), request.full_url)
 
-    monkeypatch.setattr("studies.crossref.urlopen", crossref)
-    monkeypatch.setattr("Bio.Entrez.urlopen", entrez)
-    monkeypatch.setattr("studies.pubmed.pause", lambda seconds: None)
+    serve(monkeypatch, CrossrefClient, crossref)
+    serve(monkeypatch, EutilsClient, entrez)
     result = save_article(extract_article(CITES_CONSTRUCTED_DOI), compound=compound, fetch=True)
     # Only the record asked for is stored, not the others in the reply.
     study = Study.objects.get()

@@ -12,8 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from editor_support import HTMX, roles_migration
+from editor_support import HTMX
 
+from kb import roles as kb_roles
 from kb.editor import pending
 from kb.models import Claim, Reference, Source
 from kb.services import grades
@@ -255,7 +256,7 @@ def test_roles_migration_creates_the_groups_with_their_permissions(db):
 
     state = MigrationExecutor(connection).loader.project_state(("kb", "0002_roles"))
     Group.objects.filter(name__in=["editors", "researchers"]).delete()
-    roles_migration.create_roles(state.apps, None)
+    kb_roles.create_roles(state.apps, None)
     editors = set(Group.objects.get(name="editors").permissions.values_list("codename", flat=True))
     researchers = set(
         Group.objects.get(name="researchers").permissions.values_list("codename", flat=True)

@@ -49,15 +49,15 @@ from test_editor_permissions import (  # the workbench's writes with valid data
 from test_editor_permissions import graded_draft as graded_draft  # their claim (a fixture)
 
 from kb import claims
-from kb.articles import MAX_BYTES, ArticleError, fetch_url
+from kb.articles import MAX_BYTES, ArticleError, fetch_url, web
 from kb.editor import article_views
 from kb.editor import pending as pending_store
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services import grades
-from studies.crossref import parse_crossref_json
+from studies.crossref_json import parse_crossref_json
+from studies.formats import parse_file
 from studies.importer import import_records
 from studies.models import Study
-from studies.pubmed import parse_file
 
 pytestmark = pytest.mark.django_db
 
@@ -711,7 +711,7 @@ REDIRECT_HEADERS = ("Location", "HX-Redirect", "HX-Location", "Refresh")
 @pytest.mark.parametrize("route", ROUTES, ids=_route_id)
 def test_no_url_redirects_off_site_whatever_next_says(world, admin_user, route, monkeypatch):
     """As an administrator (who reaches every view), with every redirect parameter name."""
-    monkeypatch.setattr("kb.editor.article_views.open_page", _no_fetching)
+    monkeypatch.setattr("kb.articles.web.open_public_page", _no_fetching)
     client = Client()
     client.force_login(admin_user)
     url = world.url(route)
@@ -870,7 +870,7 @@ def test_the_article_fetch_refuses_the_servers_own_network(
     signed_in, make_compound, url, monkeypatch
 ):
     opened = []
-    monkeypatch.setattr(article_views._OPENER, "open", lambda *a, **k: opened.append(a))
+    monkeypatch.setattr(web._OPENER, "open", lambda *a, **k: opened.append(a))
     response = _preview(signed_in, make_compound(), text="", url=url)
     assert response.status_code == 400
     assert "not a public web address" in response.text or "Enter a valid URL" in response.text
@@ -891,11 +891,11 @@ def test_the_article_fetch_refuses_the_servers_own_network(
     ],
 )
 def test_a_redirect_to_the_servers_own_network_is_refused(target):
-    handlers = [type(handler) for handler in article_views._OPENER.handlers]
-    assert article_views._PublicRedirects in handlers
+    handlers = [type(handler) for handler in web._OPENER.handlers]
+    assert web._PublicRedirects in handlers
     request = urllib.request.Request("https://public.example/page")
     with pytest.raises(ArticleError):
-        article_views._PublicRedirects().redirect_request(request, None, 302, "Found", {}, target)
+        web._PublicRedirects().redirect_request(request, None, 302, "Found", {}, target)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1017,7 +1017,7 @@ def test_the_fetch_connects_to_the_checked_address_and_names_the_host(local_serv
     monkeypatch.setattr(article_views, "_is_public", lambda address: address == "127.0.0.1")
     given = _resolver(monkeypatch, "articles.example", ["127.0.0.1"])
     url = f"http://articles.example:{local_server.server_port}/article"
-    body, media = fetch_url(url, opener=article_views.open_page)
+    body, media = fetch_url(url, opener=web.open_public_page)
     assert b"Testolin helps memory." in body
     assert media == "text/html"
     assert local_server.hosts == [f"articles.example:{local_server.server_port}"]

@@ -23,16 +23,8 @@ Nothing else is changed: typos, curly quotes and the final punctuation stay as w
 from kb.articles.claims import suggest_kind
 from kb.articles.extract import article_to_json, extract_article, extract_from_url
 from kb.articles.model import Article, ProposedClaim, Reference
-from kb.articles.source import (
-    FETCH_TIMEOUT,
-    MAX_BYTES,
-    USER_AGENT,
-    ArticleError,
-    decode_input,
-    fetch_url,
-    looks_like_html,
-    sanitise_html,
-)
+from kb.articles.source import MAX_BYTES, ArticleError, decode_input, looks_like_html, sanitise_html
+from kb.articles.web import FETCH_TIMEOUT, USER_AGENT, fetch_url
 
 __all__ = [
     "FETCH_TIMEOUT",

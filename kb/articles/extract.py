@@ -21,12 +21,12 @@ from kb.articles.sentences import sentence_spans
 from kb.articles.source import (
     ArticleError,
     decode_input,
-    fetch_url,
     looks_like_html,
     sanitise_html,
     sanitising_warning,
 )
 from kb.articles.text import S_CLOSE, S_OPEN, collapse, plain, render_links
+from kb.articles.web import fetch_url
 
 
 def extract_article(data: bytes | str, *, fmt: str = "auto", url: str | None = None) -> Article:

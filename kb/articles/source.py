@@ -1,19 +1,15 @@
-"""Getting an article's text: decoding uploads, fetching pages, and sanitising HTML before
-anything reads it. Every way in ends in ArticleError with a message the user can act on."""
+"""Getting an article's text: decoding uploads and sanitising HTML before anything reads it
+(fetching a page is kb.articles.web). Every way in ends in ArticleError with a message the user
+can act on."""
 
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import nh3
 
 MAX_BYTES = 2 * 1024 * 1024  # an article is tens of KB; 2 MB is a page with its junk
-FETCH_TIMEOUT = 10  # seconds; offline, urlopen fails at once on DNS, this bounds a dead server
-USER_AGENT = "EvidenceKB/0.1 (article import; +https://example.org/evidence-kb)"
 
 
 class ArticleError(ValueError):
@@ -24,11 +20,11 @@ def decode_input(data: bytes | str) -> str:
     """The input as text, or ArticleError saying why it is not a readable article."""
     if isinstance(data, str):
         if len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-            raise ArticleError(_too_large(len(data.encode("utf-8", "surrogatepass"))))
+            raise ArticleError(too_large(len(data.encode("utf-8", "surrogatepass"))))
         text = data
     else:
         if len(data) > MAX_BYTES:
-            raise ArticleError(_too_large(len(data)))
+            raise ArticleError(too_large(len(data)))
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             try:
                 text = data.decode("utf-16")
@@ -59,49 +55,11 @@ def decode_input(data: bytes | str) -> str:
     return text
 
 
-def _too_large(size: int) -> str:
+def too_large(size: int) -> str:
     return (
         f"The article is too large ({size / 1024 / 1024:.1f} MB; the limit is "
         f"{MAX_BYTES // 1024 // 1024} MB). Paste only the article's text."
     )
-
-
-def fetch_url(url: str, *, opener=None, timeout: float = FETCH_TIMEOUT) -> tuple[bytes, str]:
-    """The body and Content-Type of a page, or ArticleError.
-
-    `opener(request, timeout=...)` is the one seam for tests and for a proxy-aware client; it
-    must return an object with .read(n) and .headers (like urllib's response).
-    """
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ArticleError(f"Not a web address: {url[:200]!r}. Give an http(s):// URL.")
-    opener = opener or urllib.request.urlopen
-    # The scheme was checked above: only http(s) reaches urlopen.
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310
-    try:
-        with opener(request, timeout=timeout) as response:
-            body = response.read(MAX_BYTES + 1)
-            content_type = response.headers.get("Content-Type", "") or ""
-    except urllib.error.HTTPError as exc:
-        raise ArticleError(f"Could not fetch {url}: the server answered {exc.code}.") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ArticleError(
-            f"Could not fetch {url} ({reason}). The network may be unavailable: "
-            "paste the article's text or upload its HTML instead."
-        ) from None
-    if len(body) > MAX_BYTES:
-        raise ArticleError(_too_large(len(body)))
-    media = content_type.split(";")[0].strip().lower()
-    if media and not (media.startswith("text/") or media in ("application/xhtml+xml",)):
-        raise ArticleError(f"{url} is not a web page (Content-Type {media}).")
-    charset = re.search(r"charset=([\w.-]+)", content_type, re.I)
-    if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
-        try:
-            body = body.decode(charset.group(1)).encode("utf-8")
-        except (LookupError, UnicodeDecodeError):
-            raise ArticleError(f"{url} is not readable as {charset.group(1)} text.") from None
-    return body, media
 
 
 def looks_like_html(text: str) -> bool:

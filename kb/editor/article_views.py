@@ -7,13 +7,6 @@ form posts normally (answered with a redirect) and, with htmx, gets back only th
 of editor/article_import.html.
 """
 
-import http.client
-import ipaddress
-import socket
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
-
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -101,7 +94,7 @@ class ArticleInputForm(forms.Form):
         """The extracted article (nothing stored), or ArticleError saying why there is none."""
         data = self.cleaned_data
         if data["given"] == "url":
-            return extract_from_url(data["url"], opener=open_page)
+            return extract_from_url(data["url"])
         if data["given"] == "file":
             upload = data["file"]
             if upload.size > MAX_BYTES:
@@ -137,111 +130,6 @@ class SaveForm(forms.Form):
         initial=True,
         help_text="Offline, they stay unresolved and you are told which.",
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Fetching a page: public web servers only
-#
-# An editor's URL must not make the server read its own network or cloud metadata (SSRF). Checking
-# the host's addresses and then letting urllib connect is not enough: urllib resolves the name
-# again, and a hostile DNS server can answer a public address to the check and a private one to
-# the connection (DNS rebinding). So the connections below resolve the name once, refuse it
-# unless every address is public, and connect to one of those very addresses; the Host header,
-# TLS SNI and the certificate check still use the name. require_public, called before the
-# request and on each redirect, only refuses early with the same message.
-
-
-def _is_public(address: str) -> bool:
-    return ipaddress.ip_address(address.split("%")[0]).is_global
-
-
-def _public_addresses(host: str, port: int) -> list[tuple]:
-    """getaddrinfo's answers for host, or ArticleError if any of them is not a public address.
-
-    Every address must be public, not just the one used: the answers are all the server's.
-    """
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    for *_, sockaddr in infos:
-        if not _is_public(sockaddr[0]):
-            raise ArticleError(
-                f"{host} is not a public web address: the workbench fetches public pages only. "
-                "Paste the article's text or upload its HTML instead."
-            )
-    return infos
-
-
-def _connect_public(host: str, port: int, timeout, source_address) -> socket.socket:
-    """A socket connected to one of host's vetted addresses (tried in turn, as urllib does)."""
-    error = None
-    for *_, sockaddr in _public_addresses(host, port):
-        try:
-            # A numeric address: create_connection does no DNS lookup that could be rebound.
-            return socket.create_connection(sockaddr[:2], timeout, source_address)
-        except OSError as exc:
-            error = exc
-    raise error or OSError(f"{host} has no address")
-
-
-class _PublicHTTPConnection(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = _connect_public(self.host, self.port, self.timeout, self.source_address)
-
-
-class _PublicHTTPSConnection(http.client.HTTPSConnection):
-    def connect(self):
-        sock = _connect_public(self.host, self.port, self.timeout, self.source_address)
-        # SNI and certificate verification against the name asked for, not the IP connected to.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
-class _PublicHTTPHandler(urllib.request.HTTPHandler):
-    def http_open(self, req):
-        return self.do_open(_PublicHTTPConnection, req)
-
-
-class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
-    def https_open(self, req):
-        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
-
-
-class _PublicRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        require_public(newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-# No proxies: through a proxy, the proxy would resolve the name and the checks above would vet
-# the proxy's address instead of the page's.
-_OPENER = urllib.request.build_opener(
-    urllib.request.ProxyHandler({}), _PublicHTTPHandler, _PublicHTTPSHandler, _PublicRedirects
-)
-
-
-def require_public(url: str) -> None:
-    """ArticleError unless the URL is http(s) and every address of its host is a public one.
-
-    Refuses early, with a clear message, before any request; the connections above check the
-    addresses they connect to again. A host that does not resolve raises URLError, which
-    kb.articles.fetch_url reports as a network failure.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname
-    if parts.scheme not in ("http", "https") or not host:
-        raise ArticleError(f"Not a web address: {url[:200]!r}. Give an http(s):// URL.")
-    try:
-        _public_addresses(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except ArticleError:
-        raise
-    except ValueError:  # a bad port, or a name IDNA cannot encode
-        raise ArticleError(f"Not a web address: {url[:200]!r}.") from None
-    except OSError as exc:
-        raise urllib.error.URLError(exc) from None
-
-
-def open_page(request, timeout):
-    """The opener handed to kb.articles.fetch_url (tests replace it)."""
-    require_public(request.full_url)
-    return _OPENER.open(request, timeout=timeout)
 
 
 # ---------------------------------------------------------------------------------------------

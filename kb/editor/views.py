@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from kb import claims, grading, selectors
+from kb import claims, grading, roles, selectors
 from kb.editor.queue import review_queue
 from kb.forms import (
     AddEvidenceForm,
@@ -32,7 +32,6 @@ from kb.partials import render_partial
 from studies.records import StudyRecord
 
 TEMPLATE = "editor/claim.html"
-EDIT_PERMISSION = "kb.change_claim"
 SESSION_RECORDS = "editor_fetched_records"
 KEPT_RECORDS = 5  # fetched records kept in the session for "add this study"
 
@@ -42,7 +41,7 @@ def editor_required(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.user.has_perm(EDIT_PERMISSION):
+        if request.user.has_perm(roles.EDIT_CLAIMS):
             return view(request, *args, **kwargs)
         if request.user.is_authenticated or request.method not in ("GET", "HEAD"):
             raise PermissionDenied("Only editors can use the workbench.")

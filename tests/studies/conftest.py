@@ -1,19 +1,19 @@
-"""The network seams of PubMed (Bio.Entrez.urlopen) and Crossref (studies.crossref.urlopen),
-replaced by recorded replies; no test waits on a retry or on NCBI's rate limit."""
+"""PubMed and Crossref answered by recorded replies: the clients built from settings get a
+Transport whose opener is a FakeNetwork; no test waits on a retry or on NCBI's rate limit."""
 
 import pytest
-from studies_testdata import FakeNetwork
+from fake_network import FakeNetwork, serve
 
-from studies import crossref, pubmed
+from studies.crossref import CrossrefClient
+from studies.eutils import EutilsClient
 
 
 @pytest.fixture
 def waits(monkeypatch):
-    """No test waits: our retry pauses are recorded, Bio.Entrez's rate-limit sleep skipped."""
-    recorded = []
-    monkeypatch.setattr(pubmed, "pause", recorded.append)
+    """No test waits: the clients' retry pauses are recorded, Bio.Entrez's rate-limit sleep
+    skipped."""
     monkeypatch.setattr("Bio.Entrez.time.sleep", lambda seconds: None)
-    return recorded
+    return []
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def entrez(monkeypatch, waits, settings):
 
     def install(*replies):
         network = FakeNetwork(*replies)
-        monkeypatch.setattr("Bio.Entrez.urlopen", network)
+        serve(monkeypatch, EutilsClient, network, sleep=waits.append)
         return network
 
     return install
@@ -36,7 +36,7 @@ def crossref_network(monkeypatch, waits, settings):
 
     def install(*replies):
         network = FakeNetwork(*replies, content_type="application/json")
-        monkeypatch.setattr(crossref, "urlopen", network)
+        serve(monkeypatch, CrossrefClient, network, sleep=waits.append)
         return network
 
     return install

@@ -1,4 +1,4 @@
-"""Paths to the recorded test data, for the studies tests (the fake network: tests/fake_network.py)."""
+"""Paths to the recorded test data, for the studies tests."""
 
 from pathlib import Path
 

@@ -6,7 +6,8 @@ from urllib.error import URLError
 
 import pytest
 from django.core.management import CommandError, call_command
-from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, FakeNetwork
+from fake_network import FakeNetwork
+from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED
 
 from kb.vocabulary import Flag
 from studies.models import Study

@@ -4,7 +4,8 @@ import pytest
 from studies_testdata import MEDLINE_FILES, PUBMED_XML_FILES
 
 from studies.designs import Design, suggest_design
-from studies.pubmed import parse_medline, parse_pubmed_xml
+from studies.medline import parse_medline
+from studies.pubmed_xml import parse_pubmed_xml
 
 # What PubMed's own indexing of each real record in tests/data/pubmed suggests.
 EXPECTED = {

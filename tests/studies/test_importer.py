@@ -6,11 +6,12 @@ from dataclasses import replace
 import pytest
 from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, PUBMED_XML_FILES
 
-from studies.crossref import parse_crossref_json
+from studies.crossref_json import parse_crossref_json
 from studies.designs import Design, DesignSource
+from studies.formats import parse_file
 from studies.importer import import_batch, import_pmids, import_records
 from studies.models import Study
-from studies.pubmed import parse_file, parse_pubmed_xml
+from studies.pubmed_xml import parse_pubmed_xml
 from studies.records import ParseError
 from studies.signals import study_retracted
 
@@ -217,10 +218,11 @@ def test_malformed_file_imports_what_came_before_and_rerun_doubles_nothing():
 def test_import_pmids_reports_unknown_pmids_as_failed():
     found = parsed(PUBMED / "biopython_pubmed2.xml")
 
-    def fake_fetch(pmids):
-        yield list(pmids), found
+    class FakePubMed:
+        def fetch_batches(self, pmids):
+            yield list(pmids), found
 
-    result = import_pmids(["11748933", "11700088", "990000777"], fetch=fake_fetch)
+    result = import_pmids(["11748933", "11700088", "990000777"], client=FakePubMed())
     assert result.summary() == "created 2, updated 0, unchanged 0, skipped 0, failed 1"
     assert result.problems == ["PMID 990000777: not found in PubMed"]
 

@@ -6,8 +6,9 @@ import json
 import pytest
 from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED
 
-from studies.crossref import jats_to_text, parse_crossref_json
-from studies.pubmed import parse_medline, parse_pubmed_xml
+from studies.crossref_json import jats_to_text, parse_crossref_json
+from studies.medline import parse_medline
+from studies.pubmed_xml import parse_pubmed_xml
 from studies.records import ParseError, RawFormat, RecordKind
 
 

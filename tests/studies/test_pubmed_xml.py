@@ -6,8 +6,9 @@ import tracemalloc
 import pytest
 from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, PUBMED_XML_FILES
 
-from studies import pubmed
-from studies.pubmed import parse_file, parse_pubmed_xml
+from studies import pubmed_fields
+from studies.formats import parse_file
+from studies.pubmed_xml import parse_pubmed_xml
 from studies.records import ParseError, RecordKind
 
 
@@ -351,6 +352,6 @@ def test_memory_stays_flat_however_many_records_the_file_holds():
 
 
 def test_check_tags_are_the_mesh_check_tags_only():
-    assert {"Humans", "Animals", "Mice", "Rats", "Male", "Female"} <= pubmed.CHECK_TAGS
+    assert {"Humans", "Animals", "Mice", "Rats", "Male", "Female"} <= pubmed_fields.CHECK_TAGS
     record = one(PUBMED / "metapub_pmid_35358095.xml")
     assert record.check_tags == ["Animals", "Humans", "Mice"]

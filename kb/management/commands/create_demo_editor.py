@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from kb import roles
+
 
 class Command(BaseCommand):
     help = (
@@ -24,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Set DEMO_EDITOR_USERNAME and DEMO_EDITOR_PASSWORD in the environment first."
             )
-        editors = Group.objects.filter(name="editors").first()
+        editors = Group.objects.filter(name=roles.EDITORS).first()
         if editors is None:
             raise CommandError("The `editors` group is missing: run `manage.py migrate` first.")
         user, created = get_user_model().objects.get_or_create(username=username)
