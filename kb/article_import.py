@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
-from kb.articles import Article
-from kb.articles import Reference as ArticleReference
+from kb.articles import Article, ListedReference
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services import grades
 from kb.vocabulary import ClaimStatus
@@ -59,7 +58,7 @@ def find_study(*, pmid: str | None, doi: str | None) -> Study | None:
     return (by_pmid or matches or [None])[0]
 
 
-def stored_studies(references: Iterable[ArticleReference]) -> dict[int, Study]:
+def stored_studies(references: Iterable[ListedReference]) -> dict[int, Study]:
     """The stored study of each reference that has one, by reference number (one query).
 
     A PMID match wins over a DOI match, as in find_study."""
@@ -93,13 +92,13 @@ class Fetched:
     notes: list[str] = field(default_factory=list)
 
 
-def _numbers(references: list[ArticleReference] | list[int]) -> str:
+def _numbers(references: list[ListedReference] | list[int]) -> str:
     numbers = [str(getattr(r, "number", r)) for r in references]
     return ("reference " if len(numbers) == 1 else "references ") + ", ".join(numbers)
 
 
 def fetch_records(
-    references: list[ArticleReference], *, pubmed: EutilsClient, crossref: CrossrefClient
+    references: list[ListedReference], *, pubmed: EutilsClient, crossref: CrossrefClient
 ) -> Fetched:
     """The PubMed and Crossref records of these references, in the order to import them.
 
@@ -111,7 +110,7 @@ def fetch_records(
     fetched = Fetched(tried=True)
     down: dict[str, str] = {}  # service -> why it is not asked again
 
-    def give_up(service: str, exc: Exception, waiting: list[ArticleReference]) -> None:
+    def give_up(service: str, exc: Exception, waiting: list[ListedReference]) -> None:
         down[service] = str(exc)
         what = "could not be reached" if isinstance(exc, Offline) else "did not answer usefully"
         fetched.notes.append(
@@ -119,7 +118,7 @@ def fetch_records(
             + (f" ({_numbers(waiting)} waiting)." if waiting else ".")
         )
 
-    def from_pubmed(pmids: dict[str, ArticleReference], *, by_doi: bool) -> None:
+    def from_pubmed(pmids: dict[str, ListedReference], *, by_doi: bool) -> None:
         if not pmids or "PubMed" in down:
             return
         try:
@@ -147,7 +146,7 @@ def fetch_records(
         with_doi = with_doi[:MAX_DOI_FETCHES]
     from_pubmed(with_pmid, by_doi=False)
 
-    pmids_of_dois: dict[str, ArticleReference] = {}
+    pmids_of_dois: dict[str, ListedReference] = {}
     for position, reference in enumerate(with_doi):
         waiting = with_doi[position:]
         if "Crossref" not in down:

@@ -14,13 +14,12 @@ expressions (in a migration that only runs on PostgreSQL) and keep the expressio
 from dataclasses import dataclass
 
 from django import forms
-from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from kb import selectors
+from kb import paginator, selectors
 from kb.partials import render_partial
 from studies.identifiers import normalise_doi, normalise_pmid
 from studies.models import Study
@@ -140,23 +139,6 @@ class SearchForm(forms.Form):
     )
 
 
-def _page(queryset: QuerySet, number: str | None) -> Page:
-    # get_page: a missing, non-numeric or too-large page number shows the nearest page.
-    return Paginator(queryset, PER_PAGE).get_page(number)
-
-
-def _page_links(request, page: Page, param: str) -> dict:
-    params = request.GET.copy()
-    links = {}
-    if page.has_previous():
-        params[param] = page.previous_page_number()
-        links["previous"] = f"{request.path}?{params.urlencode()}"
-    if page.has_next():
-        params[param] = page.next_page_number()
-        links["next"] = f"{request.path}?{params.urlencode()}"
-    return links
-
-
 @require_safe
 def search_page(request):
     """/search/?q=: the page, or for htmx (live search) only its results."""
@@ -165,13 +147,18 @@ def search_page(request):
     context = {"form": form, "query": query}
     if query:
         found = search(query, request.user)
-        claims = _page(found.claims, request.GET.get("claims_page"))
-        studies = _page(found.studies, request.GET.get("studies_page"))
+        # Each list has its own page number; a page link keeps the query and the other's page.
+        claims = paginator.paginate(request, found.claims, PER_PAGE, param="claims_page")
+        studies = paginator.paginate(request, found.studies, PER_PAGE, param="studies_page")
         context.update(
             claims=claims,
             studies=studies,
-            claim_links=_page_links(request, claims, "claims_page"),
-            study_links=_page_links(request, studies, "studies_page"),
+            claim_links=paginator.page_links(
+                request.path, claims, request.GET, param="claims_page"
+            ),
+            study_links=paginator.page_links(
+                request.path, studies, request.GET, param="studies_page"
+            ),
         )
     response = render_partial(
         request, "kb/search.html", context, partial="results", target="search-results"

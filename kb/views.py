@@ -1,15 +1,14 @@
 """Public pages: read-only, published content for anonymous visitors."""
 
 from collections import Counter
-from urllib.parse import urlencode
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from kb import grading, selectors
+from kb import grading, paginator, selectors
 from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source
 from kb.partials import render_partial
@@ -33,24 +32,8 @@ FILTER_FORM_ID = "claim-filters"
 def _claim_page_links(path: str, filters: selectors.ClaimFilters, page: Page) -> dict:
     """The page navigation's addresses, each keeping the chosen filters. Built from the checked
     filters, not the query string, so a rejected value is not carried from page to page."""
-
-    def url(number: int) -> str:
-        params = {name: getattr(filters, name) for name in selectors.CLAIM_FILTERS}
-        params = {name: value for name, value in params.items() if value}
-        if number > 1:
-            params["page"] = number
-        return f"{path}?{urlencode(params)}" if params else path
-
-    numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return {
-        "previous": url(page.previous_page_number()) if page.has_previous() else "",
-        "next": url(page.next_page_number()) if page.has_next() else "",
-        # (number, address, is the current page); the ellipsis has no address.
-        "pages": [
-            (number, url(number) if isinstance(number, int) else "", number == page.number)
-            for number in numbers
-        ],
-    }
+    chosen = {name: getattr(filters, name) for name in selectors.CLAIM_FILTERS}
+    return paginator.page_links(path, page, {name: v for name, v in chosen.items() if v})
 
 
 @require_safe
@@ -65,9 +48,7 @@ def compound_detail(request, slug):
     claims = selectors.filter_claims(
         selectors.claims_with_evidence(request.user, compound), filters
     )
-    # get_page: a missing or non-numeric page number shows the first page, one out of range the
-    # last; junk in a shared link is no reason for an error page.
-    page = Paginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginator.paginate(request, claims, CLAIMS_PER_PAGE)
     context = {
         "compound": compound,
         "claims": page,

@@ -10,12 +10,10 @@ from urllib.error import HTTPError
 from urllib.parse import quote, urlencode
 from urllib.request import Request
 
-from django.conf import settings
-
 from studies.crossref_json import failure_text, map_work, works_in
 from studies.identifiers import normalise_doi
 from studies.records import ParseError, StudyRecord
-from studies.transport import RemoteError, Transport, error_body
+from studies.transport import RemoteError, Transport, contact_from_settings, error_body
 
 API_WORKS = "https://api.crossref.org/works/"
 SERVICE = "Crossref (api.crossref.org)"
@@ -42,11 +40,7 @@ class CrossrefClient:
     @classmethod
     def from_settings(cls, *, transport: Transport | None = None) -> Self:
         """The client as configured: NCBI_EMAIL and NCBI_TOOL identify us to Crossref too."""
-        return cls(
-            email=getattr(settings, "NCBI_EMAIL", "") or "",
-            tool=getattr(settings, "NCBI_TOOL", "") or "evidence-kb",
-            transport=transport,
-        )
+        return cls(**contact_from_settings(), transport=transport)
 
     def _polite_identity(self) -> tuple[dict, dict]:
         """Query parameters and headers that put us in Crossref's "polite" pool."""

@@ -24,7 +24,7 @@ from django.conf import settings
 from studies.identifiers import normalise_doi, normalise_pmid
 from studies.pubmed_xml import parse_pubmed_xml, text_of
 from studies.records import ParseError, StudyRecord
-from studies.transport import RemoteError, Transport, error_body
+from studies.transport import RemoteError, Transport, contact_from_settings, error_body
 
 EFETCH_BATCH = 200  # NCBI's advice for ids per efetch request
 SERVICE = "PubMed (eutils.ncbi.nlm.nih.gov)"
@@ -65,12 +65,8 @@ class EutilsClient:
     @classmethod
     def from_settings(cls, *, transport: Transport | None = None) -> Self:
         """The client as configured: NCBI_EMAIL, NCBI_TOOL and NCBI_API_KEY."""
-        return cls(
-            email=getattr(settings, "NCBI_EMAIL", "") or "",
-            tool=getattr(settings, "NCBI_TOOL", "") or "evidence-kb",
-            api_key=getattr(settings, "NCBI_API_KEY", "") or "",
-            transport=transport,
-        )
+        api_key = getattr(settings, "NCBI_API_KEY", "") or ""
+        return cls(**contact_from_settings(), api_key=api_key, transport=transport)
 
     def fetch_batches(self, pmids: Iterable[str]) -> Iterator[tuple[list[str], list[StudyRecord]]]:
         """Fetch PubMed records for PMIDs, EFETCH_BATCH at a time: (asked PMIDs, records found).

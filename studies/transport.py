@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 
+from django.conf import settings
+
 REQUEST_TIMEOUT = 30  # seconds for one HTTP request; a stalled connection then becomes retryable
 RETRY_ATTEMPTS = 4
 MAX_RETRY_WAIT = 60  # seconds; a Retry-After longer than this fails at once instead of waiting
@@ -121,6 +123,15 @@ def error_body(exc: HTTPError) -> str:
     except OSError:
         return ""
     return body.decode("utf-8", errors="replace")
+
+
+def contact_from_settings() -> dict[str, str]:
+    """How the clients name themselves, as configured: NCBI_TOOL and NCBI_EMAIL (NCBI and
+    Crossref both ask for a tool name and a contact address)."""
+    return {
+        "email": getattr(settings, "NCBI_EMAIL", "") or "",
+        "tool": getattr(settings, "NCBI_TOOL", "") or "evidence-kb",
+    }
 
 
 @dataclass(frozen=True)

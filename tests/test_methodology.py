@@ -4,6 +4,7 @@ to the code it explains and to the structure other pages and assistive technolog
 tests/test_grading.py checks that the document and the page explain every code and that the
 worked example is what the rules give."""
 
+import itertools
 import re
 from html.parser import HTMLParser
 
@@ -61,9 +62,8 @@ def test_the_design_ladder_is_the_codes_levels_and_starting_certainty():
             graded=True,
         )
         human = "Yes" if result.best_level is not None else "No"
-        expected.append(
-            [LEVEL_LABELS[design], written(design), human, Certainty(result.starting_certainty).label]
-        )
+        starts = Certainty(result.starting_certainty).label
+        expected.append([LEVEL_LABELS[design], written(design), human, starts])
     assert [[row[0], row[1], row[3], row[4]] for row in rows] == expected
 
 
@@ -145,14 +145,15 @@ def test_the_page_keeps_the_anchors_other_pages_link_to(served):
     assert {f"verdict-{code}" for code in Verdict.values} <= page.ids
     assert {f"flag-{code}" for code in Flag.values} <= page.ids
     assert '<span class="badge verdict-probably_not_supported">' in served
-    assert not [link for link in page.links if link not in page.ids], "in-page links that go nowhere"
+    nowhere = [link for link in page.links if link not in page.ids]
+    assert not nowhere, f"in-page links to no anchor: {nowhere}"
 
 
 def test_headings_are_in_order_and_every_table_has_headers(served):
     page = outline(served)
     assert page.headings[0] == 1
     assert page.headings.count(1) == 1
-    assert all(after <= before + 1 for before, after in zip(page.headings, page.headings[1:]))
+    assert all(after <= before + 1 for before, after in itertools.pairwise(page.headings))
     assert len(page.tables) == 5
     for table in page.tables:
         assert table["caption"]

@@ -50,7 +50,6 @@ from test_editor_permissions import graded_draft as graded_draft  # their claim 
 
 from kb import claims
 from kb.articles import MAX_BYTES, ArticleError, fetch_url, web
-from kb.editor import article_views
 from kb.editor import pending as pending_store
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services import grades
@@ -1014,7 +1013,7 @@ def test_a_name_that_turns_private_after_the_check_is_never_connected_to(
 def test_the_fetch_connects_to_the_checked_address_and_names_the_host(local_server, monkeypatch):
     # Offline there is no public server to reach: let loopback count as public, so the local
     # server stands in for one, and the fetch goes through the real opener end to end.
-    monkeypatch.setattr(article_views, "_is_public", lambda address: address == "127.0.0.1")
+    monkeypatch.setattr(web, "_is_public", lambda address: address == "127.0.0.1")
     given = _resolver(monkeypatch, "articles.example", ["127.0.0.1"])
     url = f"http://articles.example:{local_server.server_port}/article"
     body, media = fetch_url(url, opener=web.open_public_page)

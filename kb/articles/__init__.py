@@ -20,9 +20,9 @@ a quote is the sentence's text as it appears in the article with
 Nothing else is changed: typos, curly quotes and the final punctuation stay as written.
 """
 
-from kb.articles.claims import suggest_kind
+from kb.articles.classify import suggest_kind
 from kb.articles.extract import article_to_json, extract_article, extract_from_url
-from kb.articles.model import Article, ProposedClaim, Reference
+from kb.articles.model import Article, ListedReference, ProposedClaim
 from kb.articles.source import MAX_BYTES, ArticleError, decode_input, looks_like_html, sanitise_html
 from kb.articles.web import FETCH_TIMEOUT, USER_AGENT, fetch_url
 
@@ -32,8 +32,8 @@ __all__ = [
     "USER_AGENT",
     "Article",
     "ArticleError",
+    "ListedReference",
     "ProposedClaim",
-    "Reference",
     "article_to_json",
     "decode_input",
     "extract_article",

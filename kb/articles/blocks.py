@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from kb.articles.identifiers import identifiers_from_url
+from kb.articles.find_ids import identifiers_from_url
 from kb.articles.model import Block, Link
 from kb.articles.text import SENTINEL, collapse, sentinel
 

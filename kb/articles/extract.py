@@ -6,8 +6,8 @@ from __future__ import annotations
 import bisect
 
 from kb.articles.blocks import HtmlBlocks, text_blocks
-from kb.articles.claims import CONFLICT, RATE, is_affiliate, is_claim, suggest_kind
-from kb.articles.identifiers import identifiers_from_url, safe_url
+from kb.articles.classify import CONFLICT, RATE, is_affiliate, is_claim, suggest_kind
+from kb.articles.find_ids import identifiers_from_url, safe_url
 from kb.articles.markers import strip_markers
 from kb.articles.metadata import fill_metadata
 from kb.articles.model import Article, Block, Link, ProposedClaim

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from kb.articles.claims import BIO
+from kb.articles.classify import BIO
 from kb.articles.text import plain
 
 

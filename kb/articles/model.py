@@ -8,7 +8,9 @@ from datetime import date
 
 
 @dataclass
-class Reference:
+class ListedReference:
+    """An entry of the article's reference list, as read (kb.models.Reference is the stored one)."""
+
     number: int
     text: str
     doi: str | None = None
@@ -32,7 +34,7 @@ class Article:
     publisher: str = ""
     published: date | None = None
     url: str | None = None
-    references: list[Reference] = field(default_factory=list)
+    references: list[ListedReference] = field(default_factory=list)
     claims: list[ProposedClaim] = field(default_factory=list)
     conflicts_of_interest: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

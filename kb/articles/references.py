@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from kb.articles.blocks import GENERIC_LINK_TEXT, NUMBER_LINE, URLISH_TEXT
-from kb.articles.identifiers import (
+from kb.articles.find_ids import (
     INLINE_ID,
     PMC_URL,
     URL_IN_TEXT,
@@ -15,7 +15,7 @@ from kb.articles.identifiers import (
     safe_url,
     trim_trailing,
 )
-from kb.articles.model import Block, Link, Reference
+from kb.articles.model import Block, Link, ListedReference
 from kb.articles.text import SENTINEL, plain, render_links, sentinel
 
 _REFERENCE_HEADING = re.compile(
@@ -88,8 +88,8 @@ def split_reference_section(blocks: list[Block], links: list[Link]) -> tuple[int
 
 def parse_references(
     blocks: list[Block], links: list[Link], warnings: list[str]
-) -> list[Reference]:
-    references: list[Reference] = []
+) -> list[ListedReference]:
+    references: list[ListedReference] = []
     seen: set[int] = set()
     for position, block in enumerate(blocks, start=1):
         hrefs = [links[int(p[1:])].href for p in SENTINEL.findall(block.text) if p[1:].isdigit()]
@@ -121,7 +121,7 @@ def parse_references(
             url = safe_url(trim_trailing(found.group(0))) if found else None
         if PMC_URL.search(text) and not url:
             url = "https://" + PMC_URL.search(text).group(0)
-        references.append(Reference(number=number, text=text, doi=doi, pmid=pmid, url=url))
+        references.append(ListedReference(number=number, text=text, doi=doi, pmid=pmid, url=url))
         if not doi and not pmid:
             warnings.append(
                 f"Reference {number} has no DOI or PMID ({text[:80]!r}); match it to a "
@@ -157,7 +157,7 @@ def reference_for_link(link, doi, pmid, references, by_identifier, warnings, lis
     if not text or URLISH_TEXT.match(text) or GENERIC_LINK_TEXT.fullmatch(text):
         text = f"doi:{doi}" if doi else f"PMID: {pmid}"
     references.append(
-        Reference(number=number, text=text, doi=doi, pmid=pmid, url=safe_url(link.href))
+        ListedReference(number=number, text=text, doi=doi, pmid=pmid, url=safe_url(link.href))
     )
     for key in (doi and ("doi", doi), pmid and ("pmid", pmid)):
         if key:

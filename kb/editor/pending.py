@@ -11,7 +11,7 @@ import secrets
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from kb.articles import Article, ProposedClaim, Reference
+from kb.articles import Article, ListedReference, ProposedClaim
 
 SESSION_KEY = "editor_pending_article"
 # The session is stored in the database; this bounds one row to a few MB even for a page at
@@ -47,7 +47,7 @@ def article_to_dict(article: Article) -> dict:
 def article_from_dict(data: dict) -> Article:
     data = dict(data)
     data["published"] = date.fromisoformat(data["published"]) if data.get("published") else None
-    data["references"] = [Reference(**r) for r in data.get("references", [])]
+    data["references"] = [ListedReference(**r) for r in data.get("references", [])]
     data["claims"] = [ProposedClaim(**c) for c in data.get("claims", [])]
     return Article(**data)
 

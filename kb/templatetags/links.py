@@ -7,7 +7,7 @@ javascript: or data: address. Pages link http(s) addresses only and show anythin
 
 from django import template
 
-from kb.articles.identifiers import safe_url
+from kb.articles.find_ids import safe_url
 
 register = template.Library()
 

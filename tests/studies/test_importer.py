@@ -13,7 +13,7 @@ from studies.importer import import_batch, import_pmids, import_records
 from studies.models import Study
 from studies.pubmed_xml import parse_pubmed_xml
 from studies.records import ParseError
-from studies.signals import study_retracted
+from studies.signals import study_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -163,15 +163,16 @@ def test_becoming_retracted_sends_the_signal_once():
     import_records([before])
     received = []
 
-    def handler(sender, study, **kwargs):
-        received.append((sender, study.pmid))
+    def handler(sender, study, fields, **kwargs):
+        if "retracted" in fields:
+            received.append((sender, study.pmid))
 
-    study_retracted.connect(handler)
+    study_changed.connect(handler)
     try:
         first = import_records([retracted])
         again = import_records([retracted])
     finally:
-        study_retracted.disconnect(handler)
+        study_changed.disconnect(handler)
     assert received == [(Study, "990000001")]
     assert first.newly_retracted == [Study.objects.get(pmid="990000001").pk]
     assert again.unchanged == 1
