@@ -1,9 +1,9 @@
 """The grading rules: from a claim's evidence links and an editor's GRADE judgements to a verdict,
 a certainty, computed flags and a step-by-step explanation.
 
-Pure functions over plain data: no ORM, no database. kb.models builds the inputs and stores the
-result; docs/grading.md and templates/kb/methodology.html explain the same rules to readers and
-must change together with this module.
+Pure functions over plain data: no ORM, no database. kb.models builds the inputs and
+kb.services.grades stores the result; docs/grading.md (rendered as the methodology page by
+kb.methodology) explains the same rules to readers, and tests check it against this module.
 """
 
 from __future__ import annotations

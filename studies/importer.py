@@ -16,7 +16,6 @@ from itertools import islice
 from typing import Protocol
 
 from django.db import DatabaseError, transaction
-from django.db.models import Q
 
 from studies.designs import DesignSource, suggest_design
 from studies.models import Study
@@ -181,7 +180,9 @@ def _apply(study: Study, values: dict) -> list[str]:
     return changed
 
 
-def _import_one(record: StudyRecord, known: dict, result: ImportResult) -> None:
+def _import_one(
+    record: StudyRecord, known: dict, result: ImportResult, *, user, reason: str | None
+) -> None:
     if record.is_notice:
         result.count("skipped")
         what = ", ".join(record.publication_types) or "an update notice"
@@ -193,9 +194,12 @@ def _import_one(record: StudyRecord, known: dict, result: ImportResult) -> None:
         raise RecordFailed(f"{record.label}: has no title")
     values = record_values(record)
     study = _find(record, known)
+    # Who and why, for the history row the save below writes.
+    attribution = {"_history_user": user, "_change_reason": reason}
     if study is None:
         study = Study()
         _apply(study, values)
+        study.__dict__.update(attribution)
         study.save()
         result.count("created")
     else:
@@ -204,13 +208,14 @@ def _import_one(record: StudyRecord, known: dict, result: ImportResult) -> None:
         if not changed:
             result.count("unchanged")
             return
+        study.__dict__.update(attribution)
         study.save()
         result.count("updated")
         if study.retracted and not was_retracted:
             result.newly_retracted.append(study.pk)
         watched = WATCHED_FIELDS.intersection(changed)
         if watched:
-            study_changed.send(sender=Study, study=study, fields=watched)
+            study_changed.send(sender=Study, study=study, fields=watched, user=user)
     # Later records in the same batch must see this one (the same record twice in a file).
     if study.pmid:
         known[("pmid", study.pmid)] = study
@@ -219,19 +224,12 @@ def _import_one(record: StudyRecord, known: dict, result: ImportResult) -> None:
 
 
 def _known_studies(batch: list[StudyRecord]) -> dict:
-    pmids = {r.pmid for r in batch if r.pmid}
-    dois = {r.doi for r in batch if r.doi}
-    known = {}
-    for study in Study.objects.filter(Q(pmid__in=pmids) | Q(doi__in=dois)):
-        if study.pmid:
-            known[("pmid", study.pmid)] = study
-        if study.doi:
-            known[("doi", study.doi)] = study
-    return known
+    return Study.objects.by_identifier(pmids=[r.pmid for r in batch], dois=[r.doi for r in batch])
 
 
-def import_batch(batch: list[StudyRecord]) -> ImportResult:
-    """Import one batch in one transaction; records that fail are counted and skipped."""
+def import_batch(batch: list[StudyRecord], *, user=None, reason: str | None = None) -> ImportResult:
+    """Import one batch in one transaction; records that fail are counted and skipped. The
+    history rows written carry `user` and `reason` when given."""
     result = ImportResult()
     with transaction.atomic():
         known = _known_studies(batch)
@@ -239,7 +237,7 @@ def import_batch(batch: list[StudyRecord]) -> ImportResult:
             try:
                 # A savepoint per record: a database error undoes this record only.
                 with transaction.atomic():
-                    _import_one(record, known, result)
+                    _import_one(record, known, result, user=user, reason=reason)
             except RecordFailed as exc:
                 result.count("failed")
                 result.problems.append(str(exc))

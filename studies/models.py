@@ -1,5 +1,7 @@
 """A study: the bibliographic record behind every grade."""
 
+from __future__ import annotations
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -12,6 +14,20 @@ from studies.identifiers import normalise_doi
 class StudyQuerySet(models.QuerySet):
     def in_use(self):
         return self.filter(evidence__isnull=False).distinct()
+
+    def by_identifier(self, *, pmids=(), dois=()) -> dict[tuple[str, str], Study]:
+        """The stored studies with any of these PMIDs or (normalised) DOIs, keyed
+        ("pmid", value) and ("doi", value): the one way to find studies by identifier."""
+        pmids, dois = {p for p in pmids if p}, {d for d in dois if d}
+        if not pmids and not dois:
+            return {}
+        found = {}
+        for study in self.filter(models.Q(pmid__in=pmids) | models.Q(doi__in=dois)):
+            if study.pmid:
+                found[("pmid", study.pmid)] = study
+            if study.doi:
+                found[("doi", study.doi)] = study
+        return found
 
 
 class Study(models.Model):

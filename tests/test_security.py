@@ -641,6 +641,8 @@ UNESCAPING = re.compile(
     r"\|\s*safe\b|\|\s*safeseq\b|autoescape\s+off|mark_safe|SafeString|format_html|"
     r"html_safe|\{%\s*filter\s+safe|\|\s*json_script|\|\s*urlize"
 )
+# Not stored data: repository content (docs/grading.md), rendered and cleaned by nh3.
+TRUSTED_HTML = {"kb/methodology.py"}
 
 
 def test_no_template_or_module_switches_escaping_off():
@@ -651,6 +653,7 @@ def test_no_template_or_module_switches_escaping_off():
         f"{path.relative_to(ROOT)}: {match.group(0)}"
         for path in files
         if "migrations" not in path.parts
+        and path.relative_to(ROOT).as_posix() not in TRUSTED_HTML
         for match in UNESCAPING.finditer(path.read_text(encoding="utf-8"))
     ]
     assert len(files) > 30
