@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from kb.article_import import save_article
 from kb.articles import Article, extract_article
 from kb.models import Compound, Evidence, Source
 from kb.services import grades
+from kb.services.articles import save_article
 from kb.vocabulary import ClaimStatus
 from studies.designs import DesignSource
 from studies.models import Study

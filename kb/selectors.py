@@ -1,13 +1,16 @@
 """Reads shared by the pages and the API: what a visitor may see, in the order they see it."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
+from kb.articles import ListedReference
 from kb.models import Citation, Claim, Compound, Evidence
 from kb.vocabulary import ClaimKind, ClaimStatus, Flag, Verdict
 from studies.designs import RANK
+from studies.models import Study
 
 
 def evidence_in_ladder_order(queryset: QuerySet | None = None) -> QuerySet:
@@ -158,3 +161,31 @@ def citations_of(source, user) -> QuerySet:
         .select_related("claim", "reference", "reference__study")
         .order_by("reference__number", "claim__position", "claim_id")
     )
+
+
+def search_stored(text: str, *, limit: int = 20) -> list[Study]:
+    """Stored studies whose title, journal, PMID or DOI matches every word typed."""
+    words = text.split()
+    if not words:
+        return []
+    queryset = Study.objects.all()
+    for word in words[:8]:
+        queryset = queryset.filter(
+            Q(title__icontains=word) | Q(journal__icontains=word) | Q(pmid=word) | Q(doi=word)
+        )
+    return list(queryset.order_by("-year", "title")[:limit])
+
+
+def stored_studies(references: Iterable[ListedReference]) -> dict[int, Study]:
+    """The stored study of each listed reference that has one, by reference number (one
+    query); a PMID match wins over a DOI match."""
+    references = list(references)
+    known = Study.objects.by_identifier(
+        pmids=[r.pmid for r in references], dois=[r.doi for r in references]
+    )
+    found = {}
+    for reference in references:
+        study = known.get(("pmid", reference.pmid)) or known.get(("doi", reference.doi))
+        if study is not None:
+            found[reference.number] = study
+    return found

@@ -3,9 +3,9 @@ tests/browser/): the test password, the roles migration and the requests the wor
 send. The fixtures built on them live in tests/conftest.py; the fake network is in
 tests/fake_network.py.
 
-The groups come from kb.roles, through the data migration kb/0002_roles; tests that flush the database
-(transactional and browser tests) remove them, so the `roles` fixture grants them again from
-the same definition before each test that needs them.
+The groups come from kb.roles, through the data migration kb/0002_roles; tests that flush the
+database (transactional and browser tests) remove them, so the `roles` fixture grants them
+again from the same definition before each test that needs them.
 """
 
 from pathlib import Path

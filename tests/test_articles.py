@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from kb.article_import import save_article
 from kb.articles import (
     MAX_BYTES,
     ArticleError,
@@ -24,6 +23,7 @@ from kb.articles import (
     sanitise_html,
 )
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.services.articles import save_article
 from studies.identifiers import normalise_doi
 from studies.models import Study
 
@@ -607,7 +607,7 @@ def test_article_to_json_shape(seed):
 
 
 # --------------------------------------------------------------------------------------------
-# Saving (kb.article_import) and the import_article command
+# Saving (kb.services.articles) and the import_article command
 
 
 @pytest.fixture

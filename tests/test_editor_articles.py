@@ -19,10 +19,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from fake_network import FakeResponse, serve
 
-from kb.article_import import save_article
 from kb.articles import extract_article
 from kb.editor import pending as pending_store
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.services.articles import save_article
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
 from studies.models import Study

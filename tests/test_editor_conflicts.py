@@ -7,8 +7,8 @@ from django.urls import reverse
 from editor_support import HTMX
 from pytest_django.asserts import assertTemplateUsed
 
-from kb import claims
 from kb.models import Claim
+from kb.services import claims
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from kb import claims
 from kb.models import Claim, Evidence
-from kb.services import grades
+from kb.services import claims, grades
 from kb.vocabulary import Flag, Verdict
 from studies.models import Study
 

@@ -48,11 +48,10 @@ from test_editor_permissions import (  # the workbench's writes with valid data
 )
 from test_editor_permissions import graded_draft as graded_draft  # their claim (a fixture)
 
-from kb import claims
 from kb.articles import MAX_BYTES, ArticleError, fetch_url, web
 from kb.editor import pending as pending_store
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
-from kb.services import grades
+from kb.services import claims, grades
 from studies.crossref_json import parse_crossref_json
 from studies.formats import parse_file
 from studies.importer import import_records
@@ -652,8 +651,7 @@ def test_no_template_or_module_switches_escaping_off():
     offenders = [
         f"{path.relative_to(ROOT)}: {match.group(0)}"
         for path in files
-        if "migrations" not in path.parts
-        and path.relative_to(ROOT).as_posix() not in TRUSTED_HTML
+        if "migrations" not in path.parts and path.relative_to(ROOT).as_posix() not in TRUSTED_HTML
         for match in UNESCAPING.finditer(path.read_text(encoding="utf-8"))
     ]
     assert len(files) > 30

@@ -2,13 +2,13 @@
 that promise something about the compound, and its conflicts of interest.
 
 Pure functions over text and plain dataclasses; nothing here touches the database (saving is
-kb.article_import). The pipeline (kb.articles.extract) is:
+kb.services.articles). The pipeline (kb.articles.extract) is:
 
     bytes/str --decode_input--> text --(HTML? sanitise_html, walk DOM | plain text: lines)-->
     blocks (heading / paragraph / item / cell) --> reference section split off --> per block:
     citation markers removed and remembered by offset --> sentences --> claims, conflicts.
 
-Quote rules (kb.article_import, the grading file and the UI rely on them being exactly this):
+Quote rules (kb.services.articles, the grading file and the UI rely on them being exactly this):
 a quote is the sentence's text as it appears in the article with
   * its citation markers removed ("(1)", "[1]", "(1,3)", "(2-4)", superscripts, links to
     PubMed/DOI whose text is a number or a URL) together with the whitespace before them;

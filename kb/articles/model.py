@@ -1,5 +1,5 @@
 """The records an article is read into. Plain dataclasses, so that every stage is a pure
-function over them and kb.article_import can save them without knowing how they were made."""
+function over them and kb.services.articles can save them without knowing how they were made."""
 
 from __future__ import annotations
 

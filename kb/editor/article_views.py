@@ -2,12 +2,11 @@
 proposes, edit or drop claims, then save the rest as draft claims for the review queue.
 
 The preview stores nothing: the extracted article waits in the editor's session
-(kb.editor.pending) until "Save" hands the kept claims to kb.article_import.save_article. Every
+(kb.editor.pending) until "Save" hands the kept claims to kb.services.articles.save_article. Every
 form posts normally (answered with a redirect) and, with htmx, gets back only the changed part
 of editor/article_import.html.
 """
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -16,121 +15,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from kb.article_import import save_article, stored_studies
-from kb.articles import MAX_BYTES, ArticleError, extract_article, extract_from_url
+from kb import selectors
+from kb.articles import ArticleError
 from kb.editor import pending as pending_store
+from kb.editor.forms import ArticleInputForm, ProposedClaimForm, SaveForm
 from kb.editor.views import editor_required
-from kb.models import Compound
 from kb.partials import render_partial
-from kb.vocabulary import ClaimKind
+from kb.services.articles import save_article
 
 TEMPLATE = "editor/article_import.html"
-MAX_QUOTE = 2000  # characters; a proposed claim is one sentence
-
-# ---------------------------------------------------------------------------------------------
-# Forms
-
-FORMATS = [
-    ("auto", "Detect (HTML if it contains tags)"),
-    ("html", "HTML"),
-    ("text", "Plain text"),
-]
-
-
-class ArticleInputForm(forms.Form):
-    text = forms.CharField(
-        label="Paste the article",
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
-        help_text="Its text with the reference list, or the page's HTML.",
-    )
-    file = forms.FileField(
-        label="or upload it",
-        required=False,
-        help_text=f"An HTML or text file of at most {MAX_BYTES // 1024 // 1024} MB.",
-    )
-    url = forms.URLField(
-        label="or give its web address",
-        required=False,
-        max_length=1000,
-        help_text="A public http(s) page; the workbench fetches it once.",
-    )
-    fmt = forms.ChoiceField(
-        label="Read pasted text or a file as",
-        choices=FORMATS,
-        initial="auto",
-        widget=forms.RadioSelect,
-    )
-    compound = forms.ModelChoiceField(
-        label="Compound the claims are about",
-        queryset=Compound.objects.order_by("name"),
-        empty_label=None,
-    )
-
-    def clean(self):
-        data = super().clean()
-        given = [
-            name
-            for name, value in (
-                ("text", (data.get("text") or "").strip()),
-                ("file", data.get("file")),
-                ("url", data.get("url")),
-            )
-            if value
-        ]
-        if not given and not self.errors:
-            raise forms.ValidationError(
-                "Nothing to import: paste the article, upload a file or give its web address."
-            )
-        if len(given) > 1:
-            raise forms.ValidationError(
-                "Give the article one way only: pasted text, a file or a web address."
-            )
-        data["given"] = given[0] if given else None
-        return data
-
-    def article(self):
-        """The extracted article (nothing stored), or ArticleError saying why there is none."""
-        data = self.cleaned_data
-        if data["given"] == "url":
-            return extract_from_url(data["url"])
-        if data["given"] == "file":
-            upload = data["file"]
-            if upload.size > MAX_BYTES:
-                raise ArticleError(
-                    f"The file is too large ({upload.size / 1024 / 1024:.1f} MB; the limit is "
-                    f"{MAX_BYTES // 1024 // 1024} MB)."
-                )
-            return extract_article(upload.read(MAX_BYTES + 1), fmt=data["fmt"])
-        return extract_article(data["text"], fmt=data["fmt"])
-
-
-class ProposedClaimForm(forms.Form):
-    quote = forms.CharField(
-        label="Quote",
-        max_length=MAX_QUOTE,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
-        help_text="The article's sentence as it should be stored.",
-    )
-    kind = forms.ChoiceField(label="Kind", choices=ClaimKind.choices)
-
-    @classmethod
-    def for_claim(cls, index: int, claim):
-        return cls(initial={"quote": claim.quote, "kind": claim.kind}, prefix=f"c{index}")
-
-
-class SaveForm(forms.Form):
-    compound = forms.ModelChoiceField(
-        label="Compound", queryset=Compound.objects.order_by("name"), empty_label=None
-    )
-    fetch = forms.BooleanField(
-        label="Fetch references no stored study matches from PubMed and Crossref",
-        required=False,
-        initial=True,
-        help_text="Offline, they stay unresolved and you are told which.",
-    )
-
 
 # ---------------------------------------------------------------------------------------------
 # What the page shows
@@ -155,7 +48,7 @@ def preview(current: pending_store.Pending, *, bound: dict | None = None, **extr
     """Everything the preview shows; `bound` maps claim indexes to submitted forms."""
     bound = bound or {}
     article = current.article
-    stored = stored_studies(article.references)
+    stored = selectors.stored_studies(article.references)
     by_number = {r.number: r for r in article.references}
     rows = []
     for index, claim in enumerate(article.claims):

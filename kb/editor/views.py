@@ -1,6 +1,6 @@
-"""The workbench's views: thin wrappers that check the role, validate a form, call one
-kb.claims service and answer an htmx request with a partial of editor/claim.html or a normal
-request with a redirect (POST/redirect/GET), so every form works without JavaScript."""
+"""The workbench's views: thin wrappers that check the permission, validate a form, call one
+kb.services.claims service and answer an htmx request with a partial of editor/claim.html or a
+normal request with a redirect (POST/redirect/GET), so every form works without JavaScript."""
 
 from dataclasses import asdict
 from functools import wraps
@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from kb import claims, grading, roles, selectors
-from kb.editor.queue import review_queue
-from kb.forms import (
+from kb import grading, roles, selectors, study_lookup
+from kb.editor.forms import (
     AddEvidenceForm,
     ClaimForm,
     EvidenceForm,
@@ -26,9 +25,11 @@ from kb.forms import (
     StudySearchForm,
     VersionForm,
 )
+from kb.editor.queue import review_queue
 from kb.history import claim_history
 from kb.models import Claim, Evidence
 from kb.partials import render_partial
+from kb.services import claims
 from studies.records import StudyRecord
 
 TEMPLATE = "editor/claim.html"
@@ -110,7 +111,7 @@ def _page_url(claim: Claim, anchor: str) -> str:
 
 
 def _write(request, pk, form, change, *, partial: str, anchor: str, done: str, key=None):
-    """Validate `form`, call `change(cleaned_data)` (a kb.claims service) and answer.
+    """Validate `form`, call `change(cleaned_data)` (a kb.services.claims service) and answer.
 
     htmx: the partial `partial`, plus out-of-band updates of the verdict, status, messages and
     every version input. Without JavaScript: a redirect back to the section. A stale version
@@ -188,7 +189,7 @@ def find_study(request, pk):
     """Stored studies matching the search, or the record fetched for a PMID, DOI or URL."""
     claim = _claim(pk)
     form = StudySearchForm(request.GET)
-    lookup = claims.look_up(form.cleaned_data["q"]) if form.is_valid() else None
+    lookup = study_lookup.look_up(form.cleaned_data["q"]) if form.is_valid() else None
     record_key = _keep_record(request, lookup.record) if lookup and lookup.record else None
     context = workbench(claim, search_form=form, lookup=lookup, record_key=record_key)
     return render_partial(request, TEMPLATE, context, partial="study_results")

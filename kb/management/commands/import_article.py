@@ -16,9 +16,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from kb.article_import import save_article
 from kb.articles import MAX_BYTES, ArticleError, article_to_json, extract_article, extract_from_url
 from kb.models import Compound
+from kb.services.articles import save_article
 
 
 class Command(BaseCommand):

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Max, Q
 from django.utils import timezone
 
 from kb.models import Claim, Evidence
-from kb.services import grades
+from kb.services import grades, studies
+from kb.services.errors import Conflict, Refused
 from kb.services.grades import short_reason
 from kb.vocabulary import (
     DOWNGRADE_DOMAINS,
@@ -31,30 +30,9 @@ from kb.vocabulary import (
     Stance,
     Verdict,
 )
-from studies.crossref import CrossrefClient, UnknownDOI
 from studies.designs import Design, DesignSource
-from studies.eutils import EutilsClient
-from studies.identifiers import parse_identifier
-from studies.importer import import_batch
 from studies.models import Study
 from studies.records import StudyRecord
-from studies.transport import Offline, RemoteError
-
-
-class Conflict(Exception):
-    """The claim was saved by someone else since the editor loaded it."""
-
-    def __init__(self, claim: Claim, submitted_version: int):
-        self.claim = claim
-        self.submitted_version = submitted_version
-        super().__init__(
-            f"Claim {claim.pk} is at version {claim.version}; the change was made on version "
-            f"{submitted_version}."
-        )
-
-
-class Refused(ValueError):
-    """A change the rules do not allow (e.g. publishing an ungraded claim); the message says why."""
 
 
 @contextmanager
@@ -214,7 +192,9 @@ def add_evidence(
         claim = Claim.objects.get(pk=claim_id)
         if claim.version != version:
             raise Conflict(claim, version)
-        study = Study.objects.get(pk=study_id) if study_id else store_record(record, user=user)
+        study = (
+            Study.objects.get(pk=study_id) if study_id else studies.store_record(record, user=user)
+        )
         if claim.evidence.filter(study=study).exists():
             raise Refused(f"{study} is already linked to this claim.")
         reason = f"Added evidence {study.first_author_label} {study.year or ''}".strip()
@@ -327,114 +307,3 @@ def override_verdict(
         claim.override_by = user if verdict else None
         claim.override_at = timezone.now() if verdict else None
     return Claim.objects.get(pk=claim_id)
-
-
-# ---------------------------------------------------------------------------------------------
-# Finding a study to add: stored studies first, then PubMed or Crossref by identifier
-
-
-@dataclass
-class Lookup:
-    """What a search for studies found; `record` is fetched but not stored yet."""
-
-    query: str
-    stored: list[Study] = field(default_factory=list)
-    identifier: tuple[str, str] | None = None  # ("pmid" | "doi", normalised value)
-    record: StudyRecord | None = None
-    message: str = ""  # why nothing could be fetched, in words for the editor
-
-
-SERVICES = {"pmid": "PubMed", "doi": "Crossref"}
-
-
-def search_stored(text: str, *, limit: int = 20) -> list[Study]:
-    """Stored studies whose title, journal, PMID or DOI matches every word typed."""
-    words = text.split()
-    if not words:
-        return []
-    queryset = Study.objects.all()
-    for word in words[:8]:
-        queryset = queryset.filter(
-            Q(title__icontains=word) | Q(journal__icontains=word) | Q(pmid=word) | Q(doi=word)
-        )
-    return list(queryset.order_by("-year", "title")[:limit])
-
-
-def fetch_record(
-    kind: str,
-    value: str,
-    *,
-    pubmed: EutilsClient | None = None,
-    crossref: CrossrefClient | None = None,
-) -> StudyRecord | None:
-    """The record of one PMID (PubMed) or DOI (Crossref); None when the service has none.
-
-    The clients default to the configured ones (from settings). Raises
-    studies.transport.RemoteError (Offline without network) when the service cannot answer."""
-    if kind == "pmid":
-        pubmed = pubmed or EutilsClient.from_settings()
-        for _, records in pubmed.fetch_batches([value]):
-            studies = [record for record in records if not record.is_notice]
-            return studies[0] if studies else None
-        return None
-    crossref = crossref or CrossrefClient.from_settings()
-    try:
-        return crossref.fetch_work(value)
-    except UnknownDOI:
-        return None
-
-
-def look_up(
-    text: str, *, pubmed: EutilsClient | None = None, crossref: CrossrefClient | None = None
-) -> Lookup:
-    """Stored studies matching the text; for a PMID, DOI or their URLs with no stored study,
-    the record fetched from PubMed or Crossref, for the editor to check before it is stored.
-    The clients default to the configured ones (from settings)."""
-    lookup = Lookup(query=text.strip())
-    try:
-        lookup.identifier = parse_identifier(text)
-    except ValueError:
-        lookup.stored = search_stored(text)
-        if not lookup.stored:
-            lookup.message = "No stored study matches. Enter a PMID, DOI or URL to fetch one."
-        return lookup
-    kind, value = lookup.identifier
-    lookup.stored = list(Study.objects.filter(**{kind: value}))
-    if lookup.stored:
-        return lookup
-    service = SERVICES[kind]
-    try:
-        lookup.record = fetch_record(kind, value, pubmed=pubmed, crossref=crossref)
-    except Offline as exc:
-        lookup.message = (
-            f"{service} could not be reached ({exc}). Nothing was fetched; try again when the "
-            "network is back, or add a stored study."
-        )
-    except RemoteError as exc:
-        lookup.message = f"{service} did not answer usefully: {exc}"
-    else:
-        if lookup.record is None:
-            lookup.message = f"{service} has no record for {kind.upper()} {value}."
-    return lookup
-
-
-def store_record(record: StudyRecord, *, user=None) -> Study:
-    """The stored study for a fetched record, through the studies importer: the existing row
-    with its PMID or DOI (updated from the record), else a new one with a suggested design."""
-    history = Study.history.all()
-    last = history.aggregate(last=Max("history_id"))["last"] or 0
-    result = import_batch([record])
-    if result.failed or result.skipped:
-        problems = "; ".join(result.problems) or "the importer refused it"
-        raise Refused(f"{record.label} could not be stored: {problems}")
-    identity = (Q(pmid=record.pmid) if record.pmid else Q()) | (
-        Q(doi=record.doi) if record.doi else Q()
-    )
-    study = Study.objects.get(identity)
-    new_rows = history.filter(history_id__gt=last, id=study.pk)
-    new_rows.filter(history_change_reason__isnull=True).update(
-        history_change_reason=short_reason(f"Fetched {record.label} in the workbench")
-    )
-    if user is not None:
-        new_rows.filter(history_user__isnull=True).update(history_user=user)
-    return study

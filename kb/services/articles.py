@@ -10,26 +10,20 @@ unresolved and a note in the result says so. A reference without an identifier s
 (Reference.study null) for an editor to resolve.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 
-from kb.articles import Article, ListedReference
+from kb import selectors
+from kb.articles import Article
 from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.reference_fetching import Fetched, fetch_records, reference_numbers
 from kb.services import grades
 from kb.vocabulary import ClaimStatus
-from studies.crossref import CrossrefClient, UnknownDOI
+from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
 from studies.importer import import_batch
-from studies.models import Study
-from studies.records import ParseError, StudyRecord
-from studies.transport import Offline, RemoteError
-
-# Each DOI costs two requests (Crossref, then PubMed's DOI search); beyond this many an import
-# would keep the editor waiting too long, so the rest are left for a later import.
-MAX_DOI_FETCHES = 40
 
 
 @dataclass
@@ -45,136 +39,6 @@ class ImportResult:
     # for the editor.
     notes: list[str] = field(default_factory=list)
     studies_fetched: int = 0  # studies newly stored from fetched records
-
-
-def find_study(*, pmid: str | None, doi: str | None) -> Study | None:
-    condition = Q(pk__in=[])
-    if pmid:
-        condition |= Q(pmid=pmid)
-    if doi:
-        condition |= Q(doi=doi)
-    matches = list(Study.objects.filter(condition)[:2])
-    by_pmid = [s for s in matches if pmid and s.pmid == pmid]
-    return (by_pmid or matches or [None])[0]
-
-
-def stored_studies(references: Iterable[ListedReference]) -> dict[int, Study]:
-    """The stored study of each reference that has one, by reference number (one query).
-
-    A PMID match wins over a DOI match, as in find_study."""
-    references = list(references)
-    pmids = {r.pmid for r in references if r.pmid}
-    dois = {r.doi for r in references if r.doi}
-    if not pmids and not dois:
-        return {}
-    by_pmid, by_doi = {}, {}
-    for study in Study.objects.filter(Q(pmid__in=pmids) | Q(doi__in=dois)):
-        if study.pmid:
-            by_pmid[study.pmid] = study
-        if study.doi:
-            by_doi[study.doi] = study
-    found = {}
-    for reference in references:
-        study = by_pmid.get(reference.pmid) or by_doi.get(reference.doi)
-        if study is not None:
-            found[reference.number] = study
-    return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Fetching the records of references no stored study matches (network only, no writes)
-
-
-@dataclass
-class Fetched:
-    tried: bool = False
-    records: list[StudyRecord] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def _numbers(references: list[ListedReference] | list[int]) -> str:
-    numbers = [str(getattr(r, "number", r)) for r in references]
-    return ("reference " if len(numbers) == 1 else "references ") + ", ".join(numbers)
-
-
-def fetch_records(
-    references: list[ListedReference], *, pubmed: EutilsClient, crossref: CrossrefClient
-) -> Fetched:
-    """The PubMed and Crossref records of these references, in the order to import them.
-
-    PMIDs are fetched from PubMed in one request. A DOI is fetched from Crossref, then PubMed is
-    asked for the DOI's PMID and that record fetched too: it comes after Crossref's, so the
-    importer merges both into one study and PubMed's indexing wins. A service found offline, or
-    failing after its retries, is not asked again: nothing waits on a dead network.
-    """
-    fetched = Fetched(tried=True)
-    down: dict[str, str] = {}  # service -> why it is not asked again
-
-    def give_up(service: str, exc: Exception, waiting: list[ListedReference]) -> None:
-        down[service] = str(exc)
-        what = "could not be reached" if isinstance(exc, Offline) else "did not answer usefully"
-        fetched.notes.append(
-            f"{service} {what} ({exc}); nothing more was fetched from it"
-            + (f" ({_numbers(waiting)} waiting)." if waiting else ".")
-        )
-
-    def from_pubmed(pmids: dict[str, ListedReference], *, by_doi: bool) -> None:
-        if not pmids or "PubMed" in down:
-            return
-        try:
-            found = [r for _, batch in pubmed.fetch_batches(list(pmids)) for r in batch]
-        except (RemoteError, ParseError) as exc:
-            give_up("PubMed", exc, list(pmids.values()))
-            return
-        # Only the records asked for: a reply never adds another study to the article.
-        studies = {r.pmid: r for r in found if r.pmid in pmids and not r.is_notice}
-        fetched.records.extend(studies.values())
-        for pmid, reference in pmids.items():
-            if pmid not in studies and not by_doi:
-                fetched.notes.append(
-                    f"Reference {reference.number}: PubMed has no study with PMID {pmid}; "
-                    "check the reference."
-                )
-
-    with_pmid = {r.pmid: r for r in references if r.pmid}
-    with_doi = [r for r in references if r.doi and not r.pmid]
-    if len(with_doi) > MAX_DOI_FETCHES:
-        fetched.notes.append(
-            f"Only the first {MAX_DOI_FETCHES} DOIs were looked up; "
-            f"{_numbers(with_doi[MAX_DOI_FETCHES:])} stay unresolved: import again to fetch more."
-        )
-        with_doi = with_doi[:MAX_DOI_FETCHES]
-    from_pubmed(with_pmid, by_doi=False)
-
-    pmids_of_dois: dict[str, ListedReference] = {}
-    for position, reference in enumerate(with_doi):
-        waiting = with_doi[position:]
-        if "Crossref" not in down:
-            try:
-                fetched.records.append(crossref.fetch_work(reference.doi))
-            except UnknownDOI:
-                fetched.notes.append(
-                    f"Reference {reference.number}: Crossref does not know the DOI "
-                    f"{reference.doi}; check the reference."
-                )
-            except RemoteError as exc:
-                give_up("Crossref", exc, waiting)
-        if "PubMed" not in down:
-            try:
-                pmid = pubmed.search_pmid_for_doi(reference.doi)
-            except (RemoteError, ParseError) as exc:
-                give_up("PubMed", exc, waiting)
-            else:
-                if pmid and pmid not in with_pmid:
-                    pmids_of_dois[pmid] = reference
-        if "Crossref" in down and "PubMed" in down:
-            break
-    from_pubmed(pmids_of_dois, by_doi=True)
-    return fetched
-
-
-# ---------------------------------------------------------------------------------------------
-# Saving
 
 
 def _source_for(article: Article, source: Source | None) -> Source:
@@ -215,7 +79,7 @@ def save_article(
     """
     fetched = Fetched()
     if fetch:
-        stored = stored_studies(article.references)
+        stored = selectors.stored_studies(article.references)
         missing = [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
         if missing:
             fetched = fetch_records(
@@ -234,7 +98,7 @@ def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportR
         imported = import_batch(fetched.records)
         result.studies_fetched = imported.created
         result.notes.extend(imported.problems)
-    studies = stored_studies(article.references)
+    studies = selectors.stored_studies(article.references)
     references = {}
     for entry in article.references:
         doi, url = entry.doi or "", entry.url or ""
@@ -261,7 +125,7 @@ def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportR
     missed = [n for n in result.unresolved if references[n].pmid or references[n].doi]
     if fetched.tried and missed:
         result.notes.append(
-            f"{_numbers(missed).capitalize()} {'stays' if len(missed) == 1 else 'stay'} "
+            f"{reference_numbers(missed).capitalize()} {'stays' if len(missed) == 1 else 'stay'} "
             "unresolved: import the article again when "
             "the network is back, or link their studies in the workbench."
         )

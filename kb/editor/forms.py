@@ -1,11 +1,13 @@
-"""The editors' forms: each validates one workbench change and hands kb.claims plain values.
+"""The editors' forms: each validates one workbench change and hands a service
+(kb.services.claims, kb.services.articles) plain values.
 
-Every form that writes carries the claim's version (a hidden input with the class
-"claim-version", which htmx responses refresh across the page) for kb.claims' conflict check.
+Every form that writes a claim carries its version (a hidden input with the class
+"claim-version", which htmx responses refresh across the page) for the services' conflict check.
 """
 
 from django import forms
 
+from kb.articles import MAX_BYTES, ArticleError, extract_article, extract_from_url
 from kb.models import Compound, Source
 from kb.vocabulary import (
     DOWNGRADE_DOMAINS,
@@ -252,3 +254,110 @@ class QueueFilterForm(forms.Form):
     )
     source = forms.ModelChoiceField(required=False, queryset=Source.objects.all())
     flag = forms.ChoiceField(required=False, choices=[("", "Any flag"), *Flag.choices])
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing an article
+
+MAX_QUOTE = 2000  # characters; a proposed claim is one sentence
+
+FORMATS = [
+    ("auto", "Detect (HTML if it contains tags)"),
+    ("html", "HTML"),
+    ("text", "Plain text"),
+]
+
+
+class ArticleInputForm(forms.Form):
+    text = forms.CharField(
+        label="Paste the article",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="Its text with the reference list, or the page's HTML.",
+    )
+    file = forms.FileField(
+        label="or upload it",
+        required=False,
+        help_text=f"An HTML or text file of at most {MAX_BYTES // 1024 // 1024} MB.",
+    )
+    url = forms.URLField(
+        label="or give its web address",
+        required=False,
+        max_length=1000,
+        help_text="A public http(s) page; the workbench fetches it once.",
+    )
+    fmt = forms.ChoiceField(
+        label="Read pasted text or a file as",
+        choices=FORMATS,
+        initial="auto",
+        widget=forms.RadioSelect,
+    )
+    compound = forms.ModelChoiceField(
+        label="Compound the claims are about",
+        queryset=Compound.objects.order_by("name"),
+        empty_label=None,
+    )
+
+    def clean(self):
+        data = super().clean()
+        given = [
+            name
+            for name, value in (
+                ("text", (data.get("text") or "").strip()),
+                ("file", data.get("file")),
+                ("url", data.get("url")),
+            )
+            if value
+        ]
+        if not given and not self.errors:
+            raise forms.ValidationError(
+                "Nothing to import: paste the article, upload a file or give its web address."
+            )
+        if len(given) > 1:
+            raise forms.ValidationError(
+                "Give the article one way only: pasted text, a file or a web address."
+            )
+        data["given"] = given[0] if given else None
+        return data
+
+    def article(self):
+        """The extracted article (nothing stored), or ArticleError saying why there is none."""
+        data = self.cleaned_data
+        if data["given"] == "url":
+            return extract_from_url(data["url"])
+        if data["given"] == "file":
+            upload = data["file"]
+            if upload.size > MAX_BYTES:
+                raise ArticleError(
+                    f"The file is too large ({upload.size / 1024 / 1024:.1f} MB; the limit is "
+                    f"{MAX_BYTES // 1024 // 1024} MB)."
+                )
+            return extract_article(upload.read(MAX_BYTES + 1), fmt=data["fmt"])
+        return extract_article(data["text"], fmt=data["fmt"])
+
+
+class ProposedClaimForm(forms.Form):
+    quote = forms.CharField(
+        label="Quote",
+        max_length=MAX_QUOTE,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text="The article's sentence as it should be stored.",
+    )
+    kind = forms.ChoiceField(label="Kind", choices=ClaimKind.choices)
+
+    @classmethod
+    def for_claim(cls, index: int, claim):
+        return cls(initial={"quote": claim.quote, "kind": claim.kind}, prefix=f"c{index}")
+
+
+class SaveForm(forms.Form):
+    compound = forms.ModelChoiceField(
+        label="Compound", queryset=Compound.objects.order_by("name"), empty_label=None
+    )
+    fetch = forms.BooleanField(
+        label="Fetch references no stored study matches from PubMed and Crossref",
+        required=False,
+        initial=True,
+        help_text="Offline, they stay unresolved and you are told which.",
+    )
