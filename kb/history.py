@@ -12,6 +12,7 @@ from itertools import pairwise
 
 from kb.models import Claim, Evidence
 from kb.vocabulary import ClaimStatus, Flag, Indirectness, Verdict
+from studies.models import Study
 
 # Bookkeeping fields that change on every save and tell a reader nothing.
 HIDDEN_FIELDS = frozenset({"version", "updated_at", "created_at", "raw_record"})
@@ -119,8 +120,6 @@ def claim_history(claim: Claim) -> list[Entry]:
     for records in by_link.values():
         study_ids.add(records[0].study_id)
         entries += _entries(records, lambda r: f"Evidence: {r.study}")
-    from studies.models import Study
-
     for study in Study.objects.filter(pk__in=study_ids):
         entries += _entries(
             study.history.select_related("history_user"), lambda r: f"Study: {r.title[:80]}"

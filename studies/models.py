@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from studies.designs import LEVEL_LABELS, Design, DesignSource, level
 from studies.identifiers import normalise_doi
+from studies.records import RawFormat
 
 
 class StudyQuerySet(models.QuerySet):
@@ -36,11 +37,6 @@ class Study(models.Model):
         BOOK_CHAPTER = "book_chapter", "Book chapter"
         BOOK = "book", "Book"
         OTHER = "other", "Other"
-
-    class RawFormat(models.TextChoices):
-        PUBMED_XML = "pubmed_xml", "PubMed XML"
-        MEDLINE = "medline", "MEDLINE text"
-        CROSSREF_JSON = "crossref_json", "Crossref JSON"
 
     pmid = models.CharField("PMID", max_length=9, unique=True, null=True, blank=True)
     doi = models.CharField("DOI", max_length=255, unique=True, null=True, blank=True)

@@ -8,6 +8,8 @@ network, so parsers can be tested on files alone.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.db.models import TextChoices
+
 
 class RecordKind(StrEnum):
     # The first four are the Study.Kind codes.
@@ -19,11 +21,13 @@ class RecordKind(StrEnum):
     NOTICE = "notice"
 
 
-class RawFormat(StrEnum):
-    PUBMED_XML = "pubmed_xml"
-    MEDLINE = "medline"
+class RawFormat(TextChoices):
+    """The format a study's raw record is kept in (also Study.raw_format's choices)."""
+
+    PUBMED_XML = "pubmed_xml", "PubMed XML"
+    MEDLINE = "medline", "MEDLINE text"
     # Crossref REST works JSON and doi.org CSL-JSON alike.
-    CROSSREF_JSON = "crossref_json"
+    CROSSREF_JSON = "crossref_json", "Crossref JSON"
 
 
 class ParseError(ValueError):

@@ -10,6 +10,7 @@ Retry-After, and fails at once when the host cannot be reached at all.
 """
 
 import email.utils
+import random
 import socket
 import time
 import urllib.request
@@ -23,6 +24,16 @@ from django.conf import settings
 REQUEST_TIMEOUT = 30  # seconds for one HTTP request; a stalled connection then becomes retryable
 RETRY_ATTEMPTS = 4
 MAX_RETRY_WAIT = 60  # seconds; a Retry-After longer than this fails at once instead of waiting
+# seconds of waiting between attempts, in all, before one call gives up: a caller (a request
+# in the workbench, a task) is never kept waiting much longer than this by retries.
+MAX_TOTAL_WAIT = 90
+
+
+def equal_jitter(delay: float) -> float:
+    """Half the backoff delay fixed, half random: clients that failed together (many workers
+    after one outage) do not all retry at the same moment."""
+    return delay / 2 + random.uniform(0, delay / 2)
+
 
 # Network failures that retrying cannot fix: the host's name does not resolve, or there is no
 # route to it. Reported at once so an offline command fails in a second, not after minutes.
@@ -66,16 +77,21 @@ def call_with_retries(
     attempts: int = RETRY_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
     base_delay: float = 1.0,
+    jitter: Callable[[float], float] = equal_jitter,
+    max_total_wait: float = MAX_TOTAL_WAIT,
 ) -> bytes:
     """Run request() and retry timeouts, truncated bodies, HTTP 429 and 5xx with backoff.
 
     HTTP 429 waits as long as Retry-After asks (up to MAX_RETRY_WAIT), otherwise the wait
-    doubles from base_delay. An unreachable host raises Offline at once. Other HTTP errors are
-    re-raised untouched for the caller, which knows what a 400 or 404 means for its service.
+    doubles from base_delay, with jitter. Waits add up to at most max_total_wait: a retry that
+    would go beyond it is not made. An unreachable host raises Offline at once. Other HTTP
+    errors are re-raised untouched for the caller, which knows what a 400 or 404 means for its
+    service.
     """
+    waited = 0.0
     for attempt in range(1, attempts + 1):
         last = attempt == attempts
-        delay = base_delay * 2 ** (attempt - 1)
+        delay = jitter(base_delay * 2 ** (attempt - 1))
         try:
             return request()
         except HTTPError as exc:
@@ -104,7 +120,13 @@ def call_with_retries(
                     f"{service} did not answer properly {attempts} times in a row "
                     f"({_reason(exc)}); try again later."
                 ) from exc
+        if waited + delay > max_total_wait:
+            raise RemoteError(
+                f"{service} did not answer properly after {attempt} tries in {waited:.0f} s "
+                "of waiting; try again later."
+            )
         sleep(delay)
+        waited += delay
     raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
 
 
@@ -139,13 +161,16 @@ class Transport:
     """One client's way to the network: the opener, one request's timeout, the retry policy.
 
     `opener(request, timeout=...)` is called like urllib.request.urlopen and returns a binary
-    response; `sleep(seconds)` is how the retry loop waits between attempts.
+    response; `sleep(seconds)` is how the retry loop waits between attempts and `jitter(delay)`
+    spreads those waits (tests pass an exact one).
     """
 
     opener: Callable = urllib.request.urlopen
     sleep: Callable[[float], None] = time.sleep
     timeout: float = REQUEST_TIMEOUT
     attempts: int = RETRY_ATTEMPTS
+    jitter: Callable[[float], float] = equal_jitter
+    max_total_wait: float = MAX_TOTAL_WAIT
 
     def open(self, request: urllib.request.Request):
         """Send one request (no retrying); the clients only ever pass https:// requests."""
@@ -153,4 +178,11 @@ class Transport:
 
     def call(self, request: Callable[[], bytes], *, service: str) -> bytes:
         """request() through the retry loop; `service` names the host in error messages."""
-        return call_with_retries(request, service=service, attempts=self.attempts, sleep=self.sleep)
+        return call_with_retries(
+            request,
+            service=service,
+            attempts=self.attempts,
+            sleep=self.sleep,
+            jitter=self.jitter,
+            max_total_wait=self.max_total_wait,
+        )

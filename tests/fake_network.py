@@ -72,7 +72,8 @@ def serve(monkeypatch, client_class, opener, *, sleep=lambda seconds: None):
     Serving again in the same test replaces the opener (the latest transport is passed down).
     """
     build = client_class.from_settings
-    transport = Transport(opener=opener, sleep=sleep)
+    # Exact waits, so tests can say how long each retry waited.
+    transport = Transport(opener=opener, sleep=sleep, jitter=lambda delay: delay)
     monkeypatch.setattr(
         client_class,
         "from_settings",

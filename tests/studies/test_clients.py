@@ -17,7 +17,7 @@ from studies import eutils
 from studies.crossref import CrossrefClient, CrossrefError, UnknownDOI
 from studies.eutils import EutilsClient, PubMedError
 from studies.records import ParseError
-from studies.transport import REQUEST_TIMEOUT, Offline, RemoteError, Transport
+from studies.transport import REQUEST_TIMEOUT, Offline, RemoteError, Transport, call_with_retries
 
 
 def pubmed() -> EutilsClient:
@@ -274,3 +274,33 @@ def test_two_clients_keep_to_their_own_transports():
     assert len(first.requests) == len(second.requests) == 1
     assert "id=990000777" in first.urls[0]
     assert "id=990000778" in second.urls[0]
+
+
+def _failing_with(code: int):
+    def request():
+        raise http_error(code)
+
+    return request
+
+
+def test_retry_waits_are_jittered_within_the_backoff():
+    waits = []
+    with pytest.raises(RemoteError):
+        call_with_retries(_failing_with(503), service="PubMed", attempts=4, sleep=waits.append)
+    assert len(waits) == 3
+    for wait, backoff in zip(waits, (1.0, 2.0, 4.0), strict=True):
+        assert backoff / 2 <= wait <= backoff
+
+
+def test_retries_stop_at_the_total_wait_cap():
+    waits = []
+    with pytest.raises(RemoteError, match="after 3 tries in 3 s of waiting"):
+        call_with_retries(
+            _failing_with(500),
+            service="Crossref",
+            attempts=10,
+            sleep=waits.append,
+            jitter=lambda delay: delay,
+            max_total_wait=5,
+        )
+    assert waits == [1.0, 2.0]  # the next wait (4 s) would pass the 5 s cap
