@@ -10,14 +10,22 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kb
 # One test database per checkout, so two clones testing at once do not collide.
 TEST_DATABASE_NAME ?= test_kb_$(shell pwd | cksum | cut -d' ' -f1)
+# `make run` serves from DATABASE_URL if set, else from an embedded PostgreSQL (kb/devdb.py, data
+# in .pgdata/) on 127.0.0.1:$DEVDB_PORT, 54329 unless set, away from the system one on 5432.
+RUN_ENV = DEBUG=1 DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/python -m kb.devdb url)}"
+# makemigrations --check and check --deploy never connect; settings still need a PostgreSQL URL.
+OFFLINE_DATABASE_URL := postgres://offline@127.0.0.1:1/offline
 # A fresh test database in CI and in fresh clones; `make test REUSE_DB=1` keeps it between runs.
 PYTEST_DB := $(if $(REUSE_DB),--reuse-db,--create-db)
 
-.PHONY: help install browser postgres run test lint check-deploy benchmark
+.PHONY: help install browser postgres run db-stop test lint check-deploy benchmark
 
 help:
-	@echo "make run    set up, load the Cerebrolysin demo into SQLite, serve on 127.0.0.1:$(PORT)"
-	@echo "make test   lint, checks and the whole test suite against PostgreSQL"
+	@echo "make run      set up, start an embedded PostgreSQL on 127.0.0.1:$${DEVDB_PORT:-54329} (data in"
+	@echo "              .pgdata/; DATABASE_URL=... to use another), load the Cerebrolysin demo,"
+	@echo "              serve on 127.0.0.1:$(PORT)"
+	@echo "make db-stop  stop that embedded PostgreSQL (its data stay in .pgdata/)"
+	@echo "make test     lint, checks and the whole test suite against PostgreSQL on 127.0.0.1:5432"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.13 is needed and was not found" >&2; exit 1; }
@@ -41,22 +49,33 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
 
+# Starts the embedded PostgreSQL unless it runs (or DATABASE_URL is set) and records its URL in .env
+# for `python manage.py` in this checkout.
 run: install
 	@test -f .env || printf '# Written by make run: local development settings for manage.py.\nDEBUG=1\n' > .env
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py load_demo
-	@if [ -n "$$DEMO_EDITOR_USERNAME" ]; then DEBUG=1 $(BIN)/python manage.py create_demo_editor; fi
+	@if [ -z "$$DATABASE_URL" ]; then \
+		url="$$($(BIN)/python -m kb.devdb start)" && \
+		{ grep -q '^DATABASE_URL=' .env || printf 'DATABASE_URL=%s\n' "$$url" >> .env; }; \
+	fi
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py load_demo
+	@if [ -n "$$DEMO_EDITOR_USERNAME" ]; then $(RUN_ENV) $(BIN)/python manage.py create_demo_editor; fi
 	@echo "Serving on http://127.0.0.1:$(PORT)/compounds/cerebrolysin/"
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+db-stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m kb.devdb stop; fi
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 DATABASE_URL=$(OFFLINE_DATABASE_URL) $(BIN)/python \
+		-W "ignore:Got an error checking a consistent migration history:RuntimeWarning" \
+		manage.py makemigrations --check --dry-run
 
 # Production settings must pass Django's deployment checks with nothing silenced.
 check-deploy: install
-	DEBUG=0 ALLOWED_HOSTS=kb.example.org SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	DATABASE_URL=$(OFFLINE_DATABASE_URL) DEBUG=0 ALLOWED_HOSTS=kb.example.org SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 test: install browser postgres lint check-deploy

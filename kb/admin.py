@@ -1,7 +1,20 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source, Topic
+from kb.services import grades
+
+
+class RegradeAfterSaving:
+    """An administrator's change to a claim, its evidence or a sentence's citations is graded
+    as the workbench's are: once everything in the form is saved."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        claim = form.instance if isinstance(form.instance, Claim) else form.instance.claim
+        claim.refresh_from_db()
+        claim.version += 1  # a workbench page opened before this change is now stale
+        grades.regrade(claim, user=request.user, reason="Changed in the admin")
 
 
 @admin.register(Compound)
@@ -28,7 +41,15 @@ class EvidenceInline(admin.TabularInline):
     model = Evidence
     extra = 0
     autocomplete_fields = ["study"]
-    fields = ["study", "stance", "cited_by_source", "indirectness", "harm", "note"]
+    fields = ["study", "stance", "indirectness", "harm", "note"]
+
+
+class AppearanceInline(admin.TabularInline):
+    model = Appearance
+    extra = 0
+    autocomplete_fields = ["source"]
+    fields = ["source", "position", "quote", "overstated", "flags", "seen_at"]
+    readonly_fields = ["flags"]
 
 
 class CitationInline(admin.TabularInline):
@@ -37,15 +58,22 @@ class CitationInline(admin.TabularInline):
     autocomplete_fields = ["reference"]
 
 
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
 @admin.register(Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
-    list_display = ["id", "compound", "kind", "status", "verdict", "certainty", "short_quote"]
-    list_filter = ["compound", "status", "kind", "verdict", "certainty"]
-    search_fields = ["quote", "statement"]
+class ClaimAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
+    list_display = ["id", "compound", "topic", "kind", "status", "verdict", "short_statement"]
+    list_filter = ["compound", "topic", "status", "kind", "verdict", "certainty"]
+    search_fields = ["statement", "appearances__quote"]
     readonly_fields = ["computed_verdict", "verdict", "certainty", "flags", "version"]
-    inlines = [CitationInline, EvidenceInline]
+    inlines = [AppearanceInline, EvidenceInline]
     fieldsets = [
-        (None, {"fields": ["compound", "source", "position", "quote", "statement", "kind"]}),
+        (None, {"fields": ["compound", "statement", "kind", "topic"]}),
         ("Population and outcome", {"fields": ["population", "outcome"]}),
         ("Status", {"fields": ["status", "graded_by", "graded_at", "version"]}),
         (
@@ -69,15 +97,15 @@ class ClaimAdmin(SimpleHistoryAdmin):
         ("Override", {"fields": ["verdict_override", "override_rationale", "rationale"]}),
     ]
 
-    @admin.display(description="Quote")
-    def short_quote(self, obj):
-        return obj.quote[:80]
+    @admin.display(description="Statement")
+    def short_statement(self, obj):
+        return obj.statement[:80]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
-    list_display = ["claim", "study", "stance", "cited_by_source", "harm"]
-    list_filter = ["stance", "cited_by_source", "harm"]
+class EvidenceAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
+    list_display = ["claim", "study", "stance", "harm"]
+    list_filter = ["stance", "harm"]
     autocomplete_fields = ["claim", "study"]
 
 
@@ -88,7 +116,17 @@ class ReferenceAdmin(admin.ModelAdmin):
     autocomplete_fields = ["study"]
 
 
+@admin.register(Appearance)
+class AppearanceAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
+    list_display = ["id", "claim", "source", "position", "overstated"]
+    list_filter = ["overstated", "source"]
+    search_fields = ["quote"]
+    autocomplete_fields = ["claim", "source"]
+    readonly_fields = ["flags"]
+    inlines = [CitationInline]
+
+
 @admin.register(Citation)
 class CitationAdmin(admin.ModelAdmin):
-    list_display = ["claim", "reference"]
-    autocomplete_fields = ["claim", "reference"]
+    list_display = ["appearance", "reference"]
+    autocomplete_fields = ["appearance", "reference"]

@@ -5,10 +5,9 @@ from django.views.decorators.http import require_safe
 
 from kb import selectors
 from kb.models import Compound
-from kb.vocabulary import ClaimStatus
 
 
-def _evidence_json(ev) -> dict:
+def evidence_json(ev) -> dict:
     study = ev.study
     return {
         "study": {
@@ -28,30 +27,48 @@ def _evidence_json(ev) -> dict:
     }
 
 
+def _appearance_json(appearance) -> dict:
+    source = appearance.source
+    return {
+        "id": appearance.pk,
+        "quote": appearance.quote,
+        "source": {"id": source.pk, "title": source.title, "url": source.url},
+        "references": [citation.reference.number for citation in appearance.citations.all()],
+        "flags": list(appearance.flags),
+    }
+
+
 def _claim_json(claim) -> dict:
-    source = claim.source
+    """A claim from kb.selectors.claims_with_appearances: the proposition and its grade, every
+    sentence that makes it (by source, then place on the page) and its evidence in ladder
+    order."""
     return {
         "id": claim.pk,
-        "quote": claim.quote,
         "statement": claim.statement,
         "kind": claim.kind,
+        "topic": claim.topic.slug if claim.topic else None,
         "verdict": claim.verdict,
         "certainty": claim.certainty,
         "flags": list(claim.flags),
-        "source": {"id": source.pk, "title": source.title, "url": source.url} if source else None,
-        "evidence": [_evidence_json(ev) for ev in claim.ordered_evidence],
+        "appearances": [_appearance_json(a) for a in claim.ordered_appearances],
+        "evidence": [evidence_json(ev) for ev in claim.ordered_evidence],
+    }
+
+
+def compound_document(compound) -> dict:
+    """The API's document of a compound: its published claims, whoever asks."""
+    claims = selectors.claims_with_appearances(compound)
+    return {
+        "slug": compound.slug,
+        "name": compound.name,
+        "claims": [_claim_json(claim) for claim in claims],
     }
 
 
 @require_safe
 def compound(request, slug):
-    """A compound's published claims with their evidence."""
+    """A compound's published claims with their appearances and evidence."""
     found = Compound.objects.filter(slug=slug).first()
     if found is None:
         return JsonResponse({"error": f"No compound with slug '{slug}'."}, status=404)
-    claims = selectors.claims_with_evidence(request.user, found).filter(
-        status=ClaimStatus.PUBLISHED
-    )
-    return JsonResponse(
-        {"slug": found.slug, "name": found.name, "claims": [_claim_json(c) for c in claims]}
-    )
+    return JsonResponse(compound_document(found))

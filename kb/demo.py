@@ -1,5 +1,6 @@
 """The Cerebrolysin demo: built from the repo's copy of the seed article and the editor's curated
-grading (keyed by quote), so the demo and the article importer cannot drift apart."""
+grading (claims, each with the sentences that state it, keyed by quote), so the demo and the
+article importer cannot drift apart."""
 
 import json
 from dataclasses import dataclass, field
@@ -10,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from kb.articles import Article, extract_article
-from kb.models import Compound, Evidence, Source
+from kb.models import Claim, Compound, Evidence, Source, Topic
 from kb.services import grades
-from kb.services.articles import save_article
+from kb.services.articles import Placement, save_article
 from kb.vocabulary import ClaimStatus
 from studies.designs import DesignSource
 from studies.models import Study
@@ -29,6 +30,7 @@ class DemoResult:
     source: Source
     studies: dict[str, Study]
     claims: int = 0
+    appearances: int = 0
     # Curated quotes the importer did not propose: the demo and the importer have drifted.
     missing: list[str] = field(default_factory=list)
 
@@ -78,14 +80,50 @@ def load_base(data: dict) -> DemoResult:
     return DemoResult(compound=compound, source=source, studies=studies)
 
 
+def load_topics(entries: list[dict]) -> dict[str, Topic]:
+    return {
+        entry["slug"]: Topic.objects.update_or_create(
+            slug=entry["slug"],
+            defaults={k: v for k, v in entry.items() if k != "slug"},
+        )[0]
+        for entry in entries
+    }
+
+
+def curated_claim(entry: dict, compound: Compound, source: Source, topic: Topic) -> Claim:
+    """The claim for a curated entry: of the claims its first sentence already makes on the demo
+    source (loading twice changes nothing), the one made by most of the entry's sentences and
+    fewest others (a sentence may state two claims); else a new draft."""
+    quotes = {appearance["quote"] for appearance in entry["appearances"]}
+    candidates = Claim.objects.filter(
+        appearances__source=source, appearances__quote=entry["appearances"][0]["quote"]
+    ).filter(compound=compound)
+    best, best_key = None, None
+    for claim in candidates.prefetch_related("appearances"):
+        made = {a.quote for a in claim.appearances.all() if a.source_id == source.pk}
+        key = (len(made & quotes), -len(made - quotes))
+        if best_key is None or key > best_key:
+            best, best_key = claim, key
+    if best is not None:
+        return best
+    claim = Claim(compound=compound, statement=entry["statement"], kind=entry["kind"], topic=topic)
+    grades.attributed(claim, user=None, reason="Curated demo grading").save()
+    return claim
+
+
 def apply_grading(claim, curated: dict, studies: dict[str, Study], *, user=None) -> None:
-    """Set an imported claim's fields, evidence and GRADE judgements from the curated entry."""
+    """Set a claim's fields, evidence, GRADE judgements and its sentences' overstated
+    judgements from the curated entry, then grade and publish it."""
     claim.kind = curated["kind"]
-    claim.statement = curated.get("statement", "")
+    claim.statement = curated["statement"]
     claim.population = curated.get("population", "")
     claim.outcome = curated.get("outcome", "")
     claim.rationale = curated.get("rationale", "")
-    claim.editor_flags = list(curated.get("editor_flags", []))
+    overstated = {a["quote"] for a in curated["appearances"] if a.get("overstated")}
+    for appearance in claim.appearances.all():
+        if appearance.overstated != (appearance.quote in overstated):
+            appearance.overstated = appearance.quote in overstated
+            appearance.save(update_fields=["overstated"])
     judgements = curated.get("judgements", {})
     for domain in ("risk_of_bias", "inconsistency", "indirectness", "imprecision"):
         judged = judgements.get(domain)
@@ -108,7 +146,6 @@ def apply_grading(claim, curated: dict, studies: dict[str, Study], *, user=None)
             study=studies[link["study"]],
             defaults={
                 "stance": link["stance"],
-                "cited_by_source": link.get("cited_by_source", False),
                 "indirectness": list(link.get("indirectness", [])),
                 "harm": link.get("harm", False),
                 "note": link.get("note", ""),
@@ -118,9 +155,8 @@ def apply_grading(claim, curated: dict, studies: dict[str, Study], *, user=None)
     grades.regrade(claim, user=user, reason="Graded and published (curated demo grading)")
 
 
-def curated_claims() -> dict[str, dict]:
-    """The editor's grading, keyed by the quote the importer extracts."""
-    return {entry["quote"]: entry for entry in read_json(GRADING_FILE)["claims"]}
+def read_grading() -> dict:
+    return read_json(GRADING_FILE)
 
 
 def seed_article() -> Article:
@@ -130,14 +166,30 @@ def seed_article() -> Article:
 
 @transaction.atomic
 def load_demo() -> DemoResult:
-    """Import the seed article, keep the claims the editor curated, grade and publish them."""
+    """Import the seed article, put each curated sentence on its claim, grade and publish."""
     result = load_base(read_json(DEMO_FILE))
-    curated = curated_claims()
+    grading = read_grading()
+    topics = load_topics(grading["topics"])
+    entries = grading["claims"]
+    claims = [
+        curated_claim(entry, result.compound, result.source, topics[entry["topic"]])
+        for entry in entries
+    ]
+    placed: dict[str, list[int]] = {}
+    for entry, claim in zip(entries, claims, strict=True):
+        for appearance in entry["appearances"]:
+            placed.setdefault(appearance["quote"], []).append(claim.pk)
     imported = save_article(
-        seed_article(), compound=result.compound, source=result.source, keep=curated.__contains__
+        seed_article(),
+        compound=result.compound,
+        source=result.source,
+        keep=placed.__contains__,
+        placements={quote: Placement(claim_ids=tuple(ids)) for quote, ids in placed.items()},
     )
-    for claim in imported.claims:
-        apply_grading(claim, curated[claim.quote], result.studies)
-    result.claims = len(imported.claims)
-    result.missing = sorted(set(curated) - {claim.quote for claim in imported.claims})
+    for entry, claim in zip(entries, claims, strict=True):
+        claim.refresh_from_db()
+        apply_grading(claim, entry, result.studies)
+    result.claims = len(claims)
+    result.appearances = len(imported.appearances)
+    result.missing = sorted(set(placed) - {a.quote for a in imported.appearances})
     return result

@@ -11,12 +11,11 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import bibtexparser
 import rispy
 from bibtexparser import model as bibtex
-from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
@@ -24,23 +23,27 @@ from django.views.decorators.http import require_safe
 from pylatexenc.latexencode import unicode_to_latex
 
 from kb import api, selectors
-from kb.models import Claim, Compound, Evidence
+from kb.models import Appearance, Claim, Compound, Evidence
 from kb.vocabulary import ClaimStatus, Verdict
 from studies.models import Study
 
 CSV_TYPE = "text/csv; charset=utf-8"
+JSON_TYPE = "application/json"
 RIS_TYPE = "application/x-research-info-systems; charset=utf-8"
 BIBTEX_TYPE = "application/x-bibtex; charset=utf-8"
 CSL_TYPE = "application/vnd.citationstyles.csl+json; charset=utf-8"
 
-# --- claims as CSV -----------------------------------------------------------------------------
+# --- claims, one row per appearance ------------------------------------------------------------
 
+# A claim's grade is repeated on each row of a sentence that makes it; a claim no page makes
+# has one row with empty appearance columns. The JSON rows carry the same fields (lists as lists,
+# the evidence in full).
 CLAIM_COLUMNS = (
     "claim_id",
     "claim_url",
     "compound",
-    "quote",
     "statement",
+    "topic",
     "population",
     "outcome",
     "kind",
@@ -48,8 +51,12 @@ CLAIM_COLUMNS = (
     "verdict_label",
     "certainty",
     "flags",
+    "appearance_id",
+    "quote",
     "source_title",
     "source_url",
+    "references",
+    "appearance_flags",
     "studies",
     "evidence",
 )
@@ -74,16 +81,31 @@ def study_identifier(study: Study) -> str:
     return f"study:{study.pk}"
 
 
-def claim_row(claim: Claim, claim_url: str) -> list:
-    """One CSV row; `claim.ordered_evidence` is prefetched (kb.selectors.claims_with_evidence)."""
+def claim_appearances(claims: Iterable[Claim]) -> Iterator[tuple[Claim, Appearance | None]]:
+    """(claim, appearance) for every appearance of every claim, in the claims' order and then
+    the appearances' (`ordered_appearances`, prefetched by
+    kb.selectors.claims_with_appearances); (claim, None) for a claim no page makes."""
+    for claim in claims:
+        appearances = claim.ordered_appearances or [None]
+        for appearance in appearances:
+            yield claim, appearance
+
+
+def _references(appearance: Appearance) -> list[int]:
+    return [citation.reference.number for citation in appearance.citations.all()]
+
+
+def claim_row(claim: Claim, appearance: Appearance | None, claim_url: str) -> list:
+    """One CSV row: the claim's grade, the appearance (empty cells without one) and the claim's
+    evidence (`claim.ordered_evidence`, prefetched)."""
     evidence = claim.ordered_evidence
-    source = claim.source
+    source = appearance.source if appearance else None
     row = [
         claim.pk,
         claim_url,
         claim.compound.name,
-        claim.quote,
         claim.statement,
+        claim.topic.name if claim.topic else "",
         claim.population,
         claim.outcome,
         claim.kind,
@@ -91,8 +113,12 @@ def claim_row(claim: Claim, claim_url: str) -> list:
         Verdict(claim.verdict).label,
         claim.certainty or "",
         "; ".join(claim.flags),
+        appearance.pk if appearance else "",
+        appearance.quote if appearance else "",
         source.title if source else "",
         (source.url or "") if source else "",
+        "; ".join(str(n) for n in _references(appearance)) if appearance else "",
+        "; ".join(appearance.flags) if appearance else "",
         len(evidence),
         "; ".join(
             f"{study_identifier(ev.study)} ({ev.stance or 'not weighed'})" for ev in evidence
@@ -102,13 +128,49 @@ def claim_row(claim: Claim, claim_url: str) -> list:
 
 
 def claims_csv(claims: Iterable[Claim], url_for) -> str:
-    """The claims as CSV text with a header row; `url_for(claim)` gives each claim's address."""
+    """The claims as CSV text with a header row, one row per appearance; `url_for(claim)` gives
+    each claim's address."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CLAIM_COLUMNS)
-    for claim in claims:
-        writer.writerow(claim_row(claim, url_for(claim)))
+    for claim, appearance in claim_appearances(claims):
+        writer.writerow(claim_row(claim, appearance, url_for(claim)))
     return out.getvalue()
+
+
+def claim_record(claim: Claim, appearance: Appearance | None, claim_url: str) -> dict:
+    """One JSON row: the CSV row's fields with lists as lists, the source as an object and the
+    evidence in full (as in the API)."""
+    source = appearance.source if appearance else None
+    return {
+        "claim_id": claim.pk,
+        "claim_url": claim_url,
+        "compound": claim.compound.name,
+        "statement": claim.statement,
+        "topic": claim.topic.slug if claim.topic else None,
+        "population": claim.population,
+        "outcome": claim.outcome,
+        "kind": claim.kind,
+        "verdict": claim.verdict,
+        "verdict_label": Verdict(claim.verdict).label,
+        "certainty": claim.certainty,
+        "flags": list(claim.flags),
+        "appearance_id": appearance.pk if appearance else None,
+        "quote": appearance.quote if appearance else None,
+        "source": {"id": source.pk, "title": source.title, "url": source.url} if source else None,
+        "references": _references(appearance) if appearance else [],
+        "appearance_flags": list(appearance.flags) if appearance else [],
+        "evidence": [api.evidence_json(ev) for ev in claim.ordered_evidence],
+    }
+
+
+def claims_json(compound: Compound, claims: Iterable[Claim], url_for) -> str:
+    rows = [
+        claim_record(claim, appearance, url_for(claim))
+        for claim, appearance in claim_appearances(claims)
+    ]
+    document = {"slug": compound.slug, "name": compound.name, "rows": rows}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
 # --- studies as citations ----------------------------------------------------------------------
@@ -322,19 +384,11 @@ def download(content: str, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
-def published_claims(compound: Compound):
-    return (
-        selectors.claims_with_evidence(AnonymousUser(), compound)
-        .filter(status=ClaimStatus.PUBLISHED)
-        .select_related("compound")
-    )
-
-
 @require_safe
 def compound_claims_csv(request, slug):
     compound = get_object_or_404(Compound, slug=slug)
     text = claims_csv(
-        published_claims(compound),
+        selectors.claims_with_appearances(compound),
         lambda claim: request.build_absolute_uri(claim.get_absolute_url()),
     )
     return download(text, CSV_TYPE, f"{compound.slug}-claims.csv")
@@ -342,11 +396,14 @@ def compound_claims_csv(request, slug):
 
 @require_safe
 def compound_claims_json(request, slug):
-    """The public API's document (published claims only), as a file to keep."""
-    response = api.compound(request, slug)
-    if response.status_code == 200:
-        response["Content-Disposition"] = content_disposition_header(True, f"{slug}-claims.json")
-    return response
+    """The CSV's rows as JSON, one per appearance, each with its claim's evidence in full."""
+    compound = get_object_or_404(Compound, slug=slug)
+    text = claims_json(
+        compound,
+        selectors.claims_with_appearances(compound),
+        lambda claim: request.build_absolute_uri(claim.get_absolute_url()),
+    )
+    return download(text, JSON_TYPE, f"{compound.slug}-claims.json")
 
 
 def studies_behind(compound: Compound):

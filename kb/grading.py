@@ -71,7 +71,6 @@ class EvidenceItem:
 
     design: str | None  # studies.designs.Design code; None (or "") when not yet known
     stance: str  # kb.vocabulary.Stance code
-    cited_by_source: bool
     indirectness: frozenset[str] = frozenset()  # kb.vocabulary.Indirectness codes
     harm: bool = False
     retracted: bool = False
@@ -145,8 +144,8 @@ def body_of_evidence(items: Iterable[EvidenceItem]) -> list[EvidenceItem]:
 
 
 def compute_flags(items: Iterable[EvidenceItem]) -> frozenset[str]:
-    """The flags the system derives. Computed whether or not the claim is graded: they describe
-    the links themselves, and an editor needs them most before grading."""
+    """The flags the system derives for the proposition. Computed whether or not the claim is
+    graded: they describe the links themselves, and an editor needs them most before grading."""
     items = list(items)
     body = body_of_evidence(items)
     strong = [item for item in body if item.level in STRONG_LEVELS]
@@ -157,9 +156,6 @@ def compute_flags(items: Iterable[EvidenceItem]) -> frozenset[str]:
         flags.add(Flag.CONTRADICTED_BY_EVIDENCE)
     if any(item.harm for item in strong):
         flags.add(Flag.HARM_SIGNAL)
-    # About what the source cited, so every link counts, retracted or not.
-    if any(item.cited_by_source and item.stance in MISMATCH_STANCES for item in items):
-        flags.add(Flag.CITATION_MISMATCH)
     # A supporting link of unknown design is neither indirect nor known to be level 5, so it
     # keeps the flag off: we do not call a claim extrapolated without knowing.
     if supporting and all(item.indirectness or item.level == 5 for item in supporting):
@@ -167,6 +163,21 @@ def compute_flags(items: Iterable[EvidenceItem]) -> frozenset[str]:
     if any(item.retracted for item in items):
         flags.add(Flag.RETRACTED_EVIDENCE)
     return frozenset(flag.value for flag in flags)
+
+
+def appearance_flags(cited_stances: Iterable[str | None], *, overstated: bool) -> frozenset[str]:
+    """The flags of one sentence making the claim, from the stances the claim's evidence gives
+    the studies that sentence cites (None: cited but not yet weighed) and the editor's
+    judgement that it says more than the statement.
+
+    About what the page cited, so every cited study counts, retracted or not; one that has not
+    been weighed yet raises nothing until an editor weighs it."""
+    flags = set()
+    if any(stance in MISMATCH_STANCES for stance in cited_stances):
+        flags.add(Flag.CITATION_MISMATCH.value)
+    if overstated:
+        flags.add(Flag.OVERSTATED.value)
+    return frozenset(flags)
 
 
 def _editor_step(domain: str, judgement: str) -> Step | None:

@@ -1,7 +1,8 @@
 """Reading the change history (django-simple-history): who changed what, when and why.
 
 The editors' history page lists every recorded change to a claim, its evidence links, the
-studies they weigh and its source; the public claim page shows only how its verdict changed.
+studies they weigh, the sentences (appearances) that make it and the pages they are on; the
+public claim page shows only how its verdict changed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
-from kb.models import Claim, Evidence
+from kb.models import Appearance, Claim, Evidence, Source
 from kb.vocabulary import ClaimStatus, Flag, Indirectness, Verdict
 from studies.models import Study
 
@@ -103,31 +104,41 @@ def _entries(records, label) -> list[Entry]:
     return entries
 
 
+def _by_object(records) -> dict[int, list]:
+    by_id: dict[int, list] = {}
+    for record in records:
+        by_id.setdefault(record.id, []).append(record)
+    return by_id
+
+
 def claim_history(claim: Claim) -> list[Entry]:
     """Every recorded change to the claim, its evidence (also removed links), the studies those
-    links weigh and the claim's source, newest first."""
+    links weigh, its appearances (also one moved to another claim since, with that move) and
+    the sources they are on, newest first."""
     entries = _entries(
         Claim.history.filter(id=claim.pk).select_related("history_user"),
         lambda r: f"Claim {claim.pk}",
     )
-    evidence_records = list(
-        Evidence.history.filter(claim_id=claim.pk).select_related("history_user", "study")
-    )
-    by_link: dict[int, list] = {}
-    for record in evidence_records:
-        by_link.setdefault(record.id, []).append(record)
     study_ids = set()
-    for records in by_link.values():
+    evidence = Evidence.history.filter(claim_id=claim.pk).select_related("history_user", "study")
+    for records in _by_object(evidence).values():
         study_ids.add(records[0].study_id)
         entries += _entries(records, lambda r: f"Evidence: {r.study}")
     for study in Study.objects.filter(pk__in=study_ids):
         entries += _entries(
             study.history.select_related("history_user"), lambda r: f"Study: {r.title[:80]}"
         )
-    if claim.source_id:
+    # An appearance's whole history, once it has been this claim's: its move to another claim
+    # is a change on this one's record too.
+    ever_here = Appearance.history.filter(claim_id=claim.pk).values("id")
+    appearances = Appearance.history.filter(id__in=ever_here).select_related("history_user")
+    source_ids = set()
+    for records in _by_object(appearances).values():
+        source_ids.update(record.source_id for record in records)
+        entries += _entries(records, lambda r: f"Sentence: {r.quote[:80]}")
+    for source in Source.objects.filter(pk__in=source_ids):
         entries += _entries(
-            claim.source.history.select_related("history_user"),
-            lambda r: f"Source: {r.title[:80]}",
+            source.history.select_related("history_user"), lambda r: f"Source: {r.title[:80]}"
         )
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
 

@@ -4,6 +4,7 @@ evidence linking each claim to studies."""
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from kb import grading, roles
@@ -89,6 +90,23 @@ class Reference(models.Model):
         return f"[{self.number}] {self.text[:80]}"
 
 
+class Topic(models.Model):
+    """What readers group claims by: a condition (acute ischaemic stroke), a use (healthy
+    users) or an aspect (mechanism, safety, dosing and administration, regulatory)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    # Words and phrases that suggest the topic for a sentence at import (kb.topics).
+    keywords = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the pages.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
 class ClaimQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=ClaimStatus.PUBLISHED)
@@ -99,16 +117,15 @@ class ClaimQuerySet(models.QuerySet):
 
 
 class Claim(models.Model):
+    """A testable proposition about a compound, graded once however many pages make it (each
+    place one does is an Appearance)."""
+
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="claims")
-    source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
-    )
-    position = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Order of the sentence in its source."
-    )
-    quote = models.TextField(help_text="The source's sentence, verbatim.")
     statement = models.TextField(
-        blank=True, help_text="The testable proposition, naming population and outcome."
+        help_text="The testable proposition, naming population and outcome."
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
     )
     population = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=300, blank=True)
@@ -120,8 +137,10 @@ class Claim(models.Model):
     computed_verdict = models.CharField(max_length=30, choices=Verdict, default=Verdict.UNGRADED)
     verdict = models.CharField(max_length=30, choices=Verdict, default=Verdict.UNGRADED)
     certainty = models.CharField(max_length=10, choices=Certainty, null=True, blank=True)
+    # The proposition's flags; the sentence's own (citation mismatch, overstated) are on each
+    # Appearance.
     flags = models.JSONField(default=list, blank=True)
-    # Flags only an editor sets (overstated, needs_rereview); merged into `flags`.
+    # Flags only an editor sets on the claim (needs_rereview); merged into `flags`.
     editor_flags = models.JSONField(default=list, blank=True)
     rationale = models.TextField(blank=True)
 
@@ -176,6 +195,9 @@ class Claim(models.Model):
                 condition=models.Q(kind__in=ClaimKind.values), name="claim_kind"
             ),
             models.CheckConstraint(
+                condition=~models.Q(statement__regex=r"^\s*$"), name="claim_statement_not_blank"
+            ),
+            models.CheckConstraint(
                 condition=models.Q(status__in=ClaimStatus.values), name="claim_status"
             ),
             models.CheckConstraint(
@@ -226,7 +248,7 @@ class Claim(models.Model):
         indexes = [models.Index(fields=["status", "verdict"])]
 
     def __str__(self):
-        return self.quote[:100]
+        return self.statement[:100]
 
     def get_absolute_url(self):
         return reverse("claim", args=[self.pk])
@@ -242,7 +264,6 @@ class Claim(models.Model):
             grading.EvidenceItem(
                 design=ev.study.design,
                 stance=ev.stance,
-                cited_by_source=ev.cited_by_source,
                 indirectness=frozenset(ev.indirectness),
                 harm=ev.harm,
                 retracted=ev.study.retracted,
@@ -273,23 +294,36 @@ class Claim(models.Model):
 
     @property
     def flag_labels(self) -> list[str]:
-        return [Flag(code).label for code in self.flags if code in Flag.values]
+        return flag_labels(self.flags)
+
+
+def flag_labels(codes) -> list[str]:
+    return [Flag(code).label for code in codes if code in Flag.values]
 
 
 GRADE_FIELDS = ("computed_verdict", "verdict", "certainty", "flags")
 
 
+class EvidenceManager(models.Manager):
+    def get_queryset(self):
+        # Whether a source cited the study for the claim is read from the appearances'
+        # citations on every query, never stored, so the two cannot disagree.
+        cited = Citation.objects.filter(
+            appearance__claim=models.OuterRef("claim_id"),
+            reference__study=models.OuterRef("study_id"),
+        )
+        return super().get_queryset().annotate(cited_by_source=models.Exists(cited))
+
+
 class Evidence(models.Model):
-    """One study weighed for one claim."""
+    """One study weighed for one claim. `cited_by_source` (annotated by the manager): some page
+    making the claim cites this study for it."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="evidence")
     # Null until an editor has weighed the study against the claim (e.g. a freshly imported
     # citation); unweighed links take no part in grading.
     stance = models.CharField(max_length=20, choices=Stance, null=True, blank=True)
-    cited_by_source = models.BooleanField(
-        default=False, help_text="The source cited this study for this claim."
-    )
     indirectness = models.JSONField(
         default=list, blank=True, help_text=f"Codes: {', '.join(Indirectness.values)}"
     )
@@ -308,6 +342,7 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    objects = EvidenceManager()
 
     class Meta:
         verbose_name_plural = "evidence"
@@ -327,15 +362,57 @@ class Evidence(models.Model):
         return [Indirectness(code).label for code in self.indirectness if code in Indirectness]
 
 
-class Citation(models.Model):
-    """A citation site: a claim's sentence carries a marker pointing to a reference."""
+class Appearance(models.Model):
+    """One place a source makes a claim: the sentence verbatim, where it stands on the page,
+    what it cites, and the flags that belong to the sentence rather than the proposition."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="appearances")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="appearances")
+    quote = models.TextField(help_text="The source's sentence, verbatim.")
+    position = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Order of the sentence in its source."
+    )
+    seen_at = models.DateTimeField(default=timezone.now, help_text="When it was imported.")
+    overstated = models.BooleanField(
+        default=False, help_text="An editor judged the sentence says more than the statement."
+    )
+    # Derived by kb.grading.appearance_flags (citation mismatch) and the editor's `overstated`;
+    # stored by kb.services.grades with the claim's grade.
+    flags = models.JSONField(default=list, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source_id", "position", "id"]
+        constraints = [
+            # One sentence may state two propositions (two claims), but each only once.
+            models.UniqueConstraint(
+                fields=["claim", "source", "quote"], name="appearance_once_per_claim"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(quote__regex=r"^\s*$"), name="appearance_quote_not_blank"
+            ),
+        ]
+
+    def __str__(self):
+        return self.quote[:100]
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return flag_labels(self.flags)
+
+
+class Citation(models.Model):
+    """A citation site: an appearance's sentence carries a marker pointing to a reference."""
+
+    appearance = models.ForeignKey(Appearance, on_delete=models.CASCADE, related_name="citations")
     reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="citations")
 
     class Meta:
         ordering = ["reference__number"]
-        constraints = [models.UniqueConstraint(fields=["claim", "reference"], name="citation_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["appearance", "reference"], name="citation_once")
+        ]
 
     def __str__(self):
-        return f"claim {self.claim_id} cites [{self.reference.number}]"
+        return f"appearance {self.appearance_id} cites [{self.reference.number}]"

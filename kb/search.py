@@ -1,10 +1,10 @@
-"""Search over claims (quote, statement) and studies (title, abstract, journal, DOI, PMID).
+"""Search over claims (their statement and the sentences of the pages that make them) and
+studies (title, abstract, journal, DOI, PMID).
 
-On PostgreSQL it is full-text search: websearch syntax ("quoted phrases", -excluded, or),
-English stemming (stroke finds strokes) and ranking (a match in a claim's quote or a study's
-title counts more than one in its abstract). On SQLite (`make run`) every word must occur, as
-typed, in one of the fields. A DOI or PMID, typed bare or as a doi.org or PubMed address, finds
-its study on both.
+It is PostgreSQL full-text search: websearch syntax ("quoted phrases", -excluded, or),
+English stemming (stroke finds strokes) and ranking (a match in a claim's statement or a
+study's title counts more than one in a page's sentence or a study's abstract). A DOI or PMID,
+typed bare or as a doi.org or PubMed address, finds its study.
 
 There is no search index: the few thousand claims and studies of a knowledge base like this one
 are scanned in milliseconds. When that stops being true, add a GIN index over the same
@@ -14,12 +14,25 @@ expressions (in a migration that only runs on PostgreSQL) and keep the expressio
 from dataclasses import dataclass
 
 from django import forms
-from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db.models import (
+    Case,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from kb import paginator, selectors
+from kb.models import Appearance
 from kb.partials import render_partial
 from studies.identifiers import normalise_doi, normalise_pmid
 from studies.models import Study
@@ -28,7 +41,6 @@ CONFIG = "english"
 PER_PAGE = 20
 MAX_QUERY_LENGTH = 200
 
-CLAIM_FIELDS = ("quote", "statement")
 STUDY_TEXT_FIELDS = ("title", "abstract", "journal")
 
 
@@ -54,24 +66,17 @@ def search(query: str, user) -> Found:
     Claims are the user's visible ones: published only for anonymous visitors."""
     claims = selectors.visible_claims(user).select_related("compound")
     studies = Study.objects.all()
-    identifier = identifier_match(query)
-    if connection.vendor == "postgresql":
-        claims, studies = _full_text(query, claims, studies, identifier)
-    else:
-        claims, studies = _contains(query, claims, studies, identifier)
+    claims, studies = _full_text(query, claims, studies, identifier_match(query))
     return Found(claims=claims, studies=studies)
 
 
 def _full_text(query: str, claims, studies, identifier: Q | None):
-    # Imported here: django.contrib.postgres needs the PostgreSQL driver, SQLite runs do not.
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
     words = SearchQuery(query, search_type="websearch", config=CONFIG)
-    claim_document = SearchVector("quote", weight="A", config=CONFIG) + SearchVector(
-        "statement", weight="B", config=CONFIG
+    claim_document = SearchVector("statement", weight="A", config=CONFIG) + SearchVector(
+        "quotes", weight="B", config=CONFIG
     )
     claims = (
-        claims.annotate(document=claim_document)
+        claims.annotate(quotes=_quotes(), document=claim_document)
         .filter(document=words)
         .annotate(rank=SearchRank(claim_document, words))
         .order_by("-rank", "id")
@@ -94,27 +99,19 @@ def _full_text(query: str, claims, studies, identifier: Q | None):
     return claims, studies
 
 
-def _contains(query: str, claims, studies, identifier: Q | None):
-    words = [word.strip("\"'") for word in query.split()]
-    words = [word for word in words if word]
-    claims = claims.filter(_every_word_in(words, CLAIM_FIELDS)).order_by("id")
-    found = _every_word_in(words, (*STUDY_TEXT_FIELDS, "doi", "pmid"))
-    studies = (
-        studies.filter(found | identifier if identifier else found)
-        .annotate(by_identifier=_is(identifier))
-        .order_by("-by_identifier", "-year", "id")
+def _quotes():
+    """The claim's sentences on every page, as one text: one correlated subquery per claim,
+    so a claim is one row however many pages make it."""
+    sentences = (
+        Appearance.objects.filter(claim=OuterRef("pk"))
+        .order_by()
+        .values("claim")
+        .annotate(text=StringAgg("quote", Value(" "), output_field=TextField()))
+        .values("text")
     )
-    return claims, studies
-
-
-def _every_word_in(words: list[str], fields) -> Q:
-    condition = Q()
-    for word in words:
-        anywhere = Q()
-        for field in fields:
-            anywhere |= Q(**{f"{field}__icontains": word})
-        condition &= anywhere
-    return condition
+    return Coalesce(
+        Subquery(sentences, output_field=TextField()), Value(""), output_field=TextField()
+    )
 
 
 def _is(condition: Q | None):

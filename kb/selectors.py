@@ -3,12 +3,23 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from kb.articles import ListedReference
-from kb.models import Citation, Claim, Compound, Evidence
-from kb.vocabulary import ClaimKind, ClaimStatus, Flag, Verdict
+from kb.models import Appearance, Citation, Claim, Compound, Evidence, Topic
+from kb.vocabulary import APPEARANCE_FLAGS, ClaimKind, ClaimStatus, Flag, Stance, Verdict
 from studies.designs import RANK
 from studies.models import Study
 
@@ -32,12 +43,43 @@ def visible_claims(user) -> QuerySet:
     return Claim.objects.visible_to(user)
 
 
+def appearances_in_order(queryset: QuerySet | None = None) -> QuerySet:
+    """Appearances by source, then place on the page, each with its source and its citations
+    (reference and resolved study) in reference order."""
+    queryset = Appearance.objects.all() if queryset is None else queryset
+    citations = Citation.objects.select_related("reference", "reference__study").order_by(
+        "reference__number", "id"
+    )
+    return (
+        queryset.select_related("source")
+        .prefetch_related(Prefetch("citations", queryset=citations))
+        .order_by("source_id", "position", "id")
+    )
+
+
+def _has_sentence_flag(code: str) -> Exists:
+    return Exists(Appearance.objects.filter(claim=OuterRef("pk"), flags__contains=[code]))
+
+
 def claims_with_evidence(user, compound: Compound) -> QuerySet:
-    """A compound's claims with source and ordered evidence, in a fixed number of queries."""
+    """A compound's claims with topic, ordered evidence, how many pages and sentences make each
+    (`page_count`, `sentence_count`) and, per sentence flag, how many of its sentences have it
+    (`sentences_<code>`), in a fixed number of queries."""
+    sentence_flags = {
+        f"sentences_{code}": Count(
+            "appearances", filter=Q(appearances__flags__contains=[code]), distinct=True
+        )
+        for code in APPEARANCE_FLAGS
+    }
     return (
         visible_claims(user)
         .filter(compound=compound)
-        .select_related("source")
+        .select_related("topic")
+        .annotate(
+            page_count=Count("appearances__source", distinct=True),
+            sentence_count=Count("appearances", distinct=True),
+            **sentence_flags,
+        )
         .prefetch_related(
             Prefetch("evidence", queryset=evidence_in_ladder_order(), to_attr="ordered_evidence")
         )
@@ -45,12 +87,39 @@ def claims_with_evidence(user, compound: Compound) -> QuerySet:
     )
 
 
-# The compound page's filters: GET parameter -> the vocabulary its values come from.
-CLAIM_FILTERS = {"verdict": Verdict, "kind": ClaimKind, "flag": Flag}
+def claims_with_appearances(compound: Compound) -> QuerySet:
+    """A compound's published claims for the API and the downloads: topic, ordered evidence and
+    ordered appearances (`ordered_appearances`, with sources and citations), in a fixed number
+    of queries."""
+    return (
+        Claim.objects.published()
+        .filter(compound=compound)
+        .select_related("topic", "compound")
+        .prefetch_related(
+            Prefetch("evidence", queryset=evidence_in_ladder_order(), to_attr="ordered_evidence"),
+            Prefetch("appearances", queryset=appearances_in_order(), to_attr="ordered_appearances"),
+        )
+        .order_by("id")
+    )
+
+
+def sentence_flag_counts(claim) -> list[tuple[str, int]]:
+    """(label, number of sentences) for each sentence flag some of the claim's appearances have;
+    the claim comes from claims_with_evidence."""
+    counts = [
+        (Flag(code).label, getattr(claim, f"sentences_{code}", 0)) for code in APPEARANCE_FLAGS
+    ]
+    return [(label, count) for label, count in counts if count]
+
+
+# The compound page's filters: GET parameter -> the vocabulary its values come from (topics
+# are rows, not a vocabulary: their slugs are passed in).
+CLAIM_FILTERS = {"topic": None, "verdict": Verdict, "kind": ClaimKind, "flag": Flag}
 
 
 @dataclass(frozen=True)
 class ClaimFilters:
+    topic: str = ""
     verdict: str = ""
     kind: str = ""
     flag: str = ""
@@ -58,16 +127,22 @@ class ClaimFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.verdict or self.kind or self.flag)
+        return bool(self.topic or self.verdict or self.kind or self.flag)
 
 
-def claim_filters(params) -> ClaimFilters:
-    """The verdict, kind and flag chosen in a query string; an unknown code is ignored, with a
-    message saying so (a stale bookmark should still show the claims)."""
+def claim_filters(params, topics: Iterable[Topic] | None = None) -> ClaimFilters:
+    """The topic, verdict, kind and flag chosen in a query string; an unknown code is ignored,
+    with a message saying so (a stale bookmark should still show the claims). `topics`: the
+    topics to choose from (default: all)."""
+    topics = Topic.objects.all() if topics is None else topics
+    values = {
+        "topic": {topic.slug for topic in topics},
+        **{name: set(v.values) for name, v in CLAIM_FILTERS.items() if v is not None},
+    }
     chosen, errors = {}, []
-    for name, vocabulary in CLAIM_FILTERS.items():
+    for name in CLAIM_FILTERS:
         value = (params.get(name) or "").strip()
-        if value and value not in vocabulary.values:
+        if value and value not in values[name]:
             errors.append(f"There is no {name} '{value[:40]}'; showing every {name}.")
             value = ""
         chosen[name] = value
@@ -75,14 +150,17 @@ def claim_filters(params) -> ClaimFilters:
 
 
 def has_flag(code: str) -> Q:
-    """Claims whose `flags` list holds `code`. A match on the list's JSON text, quotes included
-    (so a code never matches inside a longer one): the same SQL on PostgreSQL and on SQLite,
-    which has no JSON containment lookup. Flag codes are lower-case, so case does not matter."""
-    return Q(flags__icontains=f'"{code}"')
+    """Claims that have the flag: a proposition flag in the claim's `flags`, a sentence flag
+    (citation mismatch, overstated) on any of its appearances (JSONB containment)."""
+    if code in APPEARANCE_FLAGS:
+        return Q(_has_sentence_flag(code))
+    return Q(flags__contains=[code])
 
 
 def filter_claims(claims: QuerySet, filters: ClaimFilters) -> QuerySet:
     """The claims matching every chosen filter, in SQL: the page shows one slice of them."""
+    if filters.topic:
+        claims = claims.filter(topic__slug=filters.topic)
     if filters.verdict:
         claims = claims.filter(verdict=filters.verdict)
     if filters.kind:
@@ -106,41 +184,53 @@ FLAG_FILTER_LABELS = {
 
 @dataclass(frozen=True)
 class ClaimCounts:
-    """How many of a compound's claims have each verdict, kind and flag: (code, label, count)
-    for every value some claim has, in the vocabulary's order."""
+    """How many of a compound's claims have each topic, verdict, kind and flag: (code, label,
+    count) for every value some claim has, in the vocabulary's (or the topics') order."""
 
     total: int
+    topic: list[tuple[str, str, int]]
     verdict: list[tuple[str, str, int]]
     kind: list[tuple[str, str, int]]
     flag: list[tuple[str, str, int]]
 
 
-def claim_counts(claims: QuerySet) -> ClaimCounts:
+def claim_counts(claims: QuerySet, topics: Iterable[Topic] | None = None) -> ClaimCounts:
     """The verdict table's and the filter menus' counts over all of `claims`, in one aggregate
-    query whatever their number (the page itself shows only a slice)."""
+    query whatever their number (the page itself shows only a slice). A sentence flag counts
+    the claims with at least one sentence that has it."""
+    topics = list(Topic.objects.all() if topics is None else topics)
     conditions = {
+        "topic": {topic.slug: Q(topic_id=topic.pk) for topic in topics},
         "verdict": {code: Q(verdict=code) for code in Verdict.values},
         "kind": {code: Q(kind=code) for code in ClaimKind.values},
         "flag": {code: has_flag(code) for code in Flag.values},
     }
+    # Aliases are positional: a topic's slug may hold characters an alias may not.
+    aliases = {
+        (name, code): f"{name}_{n}"
+        for name, by_code in conditions.items()
+        for n, code in enumerate(by_code)
+    }
     row = claims.order_by().aggregate(
         total=Count("pk"),
         **{
-            f"{name}_{code}": Count("pk", filter=condition)
+            aliases[name, code]: Count("pk", filter=condition)
             for name, by_code in conditions.items()
             for code, condition in by_code.items()
         },
     )
+    topic_names = {topic.slug: topic.name for topic in topics}
     labels = {
+        "topic": lambda code: topic_names[code],
         "verdict": lambda code: Verdict(code).label,
         "kind": lambda code: ClaimKind(code).label,
         "flag": lambda code: FLAG_FILTER_LABELS.get(code, Flag(code).label),
     }
     present = {
         name: [
-            (code, labels[name](code), row[f"{name}_{code}"])
+            (code, labels[name](code), row[aliases[name, code]])
             for code in by_code
-            if row[f"{name}_{code}"]
+            if row[aliases[name, code]]
         ]
         for name, by_code in conditions.items()
     }
@@ -153,14 +243,67 @@ def compounds_with_counts(user) -> QuerySet:
     return queryset.order_by("name")
 
 
-def citations_of(source, user) -> QuerySet:
-    """The source's citation sites, each with its claim, reference and the resolved study."""
-    claims = visible_claims(user)
-    return (
-        Citation.objects.filter(reference__source=source, claim__in=claims)
-        .select_related("claim", "reference", "reference__study")
-        .order_by("reference__number", "claim__position", "claim_id")
+# Whether a cited study backs the sentence, from the stance the claim's evidence gives it.
+BACKS = {
+    Stance.SUPPORTS: "Backs it",
+    Stance.PARTIALLY_SUPPORTS: "Partly backs it",
+    Stance.NO_EFFECT: "Does not back it",
+    Stance.CONTRADICTS: "Does not back it",
+    Stance.DOES_NOT_ADDRESS: "Does not back it",
+}
+
+
+@dataclass(frozen=True)
+class CitationSite:
+    """One citation on a page: the sentence, the reference, the resolved study (or None) and
+    the claim's evidence link to it (None when the study is not weighed for the claim)."""
+
+    appearance: Appearance
+    citation: Citation
+    study: Study | None
+    evidence: Evidence | None
+
+    @property
+    def backs(self) -> str:
+        if self.study is None:
+            return "Unresolved reference"
+        if self.evidence is None or not self.evidence.stance:
+            return "Not yet weighed"
+        return BACKS[self.evidence.stance]
+
+
+@dataclass(frozen=True)
+class SourceAudit:
+    appearances: list[Appearance]
+    sites: list[CitationSite]
+
+
+def source_audit(source, user) -> SourceAudit:
+    """The source's appearances the user may see, in page order (each with its claim, topic and
+    citations), and every citation site with the stance the claim's evidence gives the cited
+    study: four queries however many sentences and citations the page has."""
+    appearances = list(
+        appearances_in_order(
+            Appearance.objects.filter(source=source, claim__in=visible_claims(user))
+        )
+        .select_related("claim")
+        .order_by("position", "id")
     )
+    claim_ids = {appearance.claim_id for appearance in appearances}
+    evidence = {
+        (ev.claim_id, ev.study_id): ev for ev in Evidence.objects.filter(claim_id__in=claim_ids)
+    }
+    sites = [
+        CitationSite(
+            appearance=appearance,
+            citation=citation,
+            study=citation.reference.study,
+            evidence=evidence.get((appearance.claim_id, citation.reference.study_id)),
+        )
+        for appearance in appearances
+        for citation in appearance.citations.all()
+    ]
+    return SourceAudit(appearances=appearances, sites=sites)
 
 
 def search_stored(text: str, *, limit: int = 20) -> list[Study]:

@@ -1,9 +1,10 @@
 """Settings for Evidence KB, all read from the environment.
 
-`make run` turns DEBUG on (and records it in .env for `python manage.py` in this checkout) and uses
-the SQLite file at the project root; production sets
-DEBUG=0, SECRET_KEY and ALLOWED_HOSTS and gets HTTPS-only cookies, HSTS and redirects unless
-SECURE_HTTPS=0 (tests and local serving over plain HTTP).
+`make run` turns DEBUG on and serves from PostgreSQL: DATABASE_URL if set, else an embedded server
+in .pgdata/ (kb/devdb.py); it records both in .env for `python manage.py` in this checkout. There
+is no default database. Production sets DATABASE_URL, DEBUG=0, SECRET_KEY and ALLOWED_HOSTS and
+gets HTTPS-only cookies, HSTS and redirects unless SECURE_HTTPS=0 (tests and local serving over
+plain HTTP).
 """
 
 import os
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_htmx",
     "simple_history",
     "studies",
@@ -90,12 +92,24 @@ TEMPLATES = [
     }
 ]
 
+# PostgreSQL only (full-text search, pg_trgm), and never a silent default.
+database_url = os.environ.get("DATABASE_URL", "")
+if not database_url:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Use `make run`, which starts a development PostgreSQL and "
+        "records its URL in .env, or set DATABASE_URL to a PostgreSQL database, e.g. "
+        "postgres://user@127.0.0.1:5432/kb."
+    )
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        database_url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0"))
     )
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "DATABASE_URL must name a PostgreSQL database (postgres://...): Evidence KB uses "
+        "PostgreSQL's full-text search and pg_trgm."
+    )
 # Clones on one machine share one PostgreSQL: `make test` names each clone's test database.
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from kb import grading, paginator, selectors
 from kb.methodology import methodology_page
-from kb.models import Compound, Evidence, Source
+from kb.models import Compound, Evidence, Source, Topic
 from kb.partials import render_partial
 from kb.vocabulary import DOWNGRADE_DOMAINS, Certainty, Stance
 from studies.models import Study
@@ -38,24 +38,33 @@ def _claim_page_links(path: str, filters: selectors.ClaimFilters, page: Page) ->
 
 @require_safe
 def compound_detail(request, slug):
-    """A compound with each claim's verdict, certainty and flags, 50 claims a page."""
+    """A compound's claims (propositions) with each one's topic, verdict, certainty, flags and
+    how many pages make it, 50 claims a page."""
     compound = get_object_or_404(Compound, slug=slug)
-    filters = selectors.claim_filters(request.GET)
+    topics = list(Topic.objects.all())
+    filters = selectors.claim_filters(request.GET, topics)
     # The heading, the verdict table and the menus count every claim, not the page's.
     counts = selectors.claim_counts(
-        selectors.visible_claims(request.user).filter(compound=compound)
+        selectors.visible_claims(request.user).filter(compound=compound), topics
     )
     claims = selectors.filter_claims(
         selectors.claims_with_evidence(request.user, compound), filters
     )
     page = paginator.paginate(request, claims, CLAIMS_PER_PAGE)
+    for claim in page:
+        claim.sentence_flags = selectors.sentence_flag_counts(claim)
     context = {
         "compound": compound,
         "claims": page,
         "page_links": _claim_page_links(request.path, filters, page),
         "all_claims": counts.total,
         "verdict_counts": counts.verdict,
-        "facets": {"verdict": counts.verdict, "kind": counts.kind, "flag": counts.flag},
+        "facets": {
+            "topic": counts.topic,
+            "verdict": counts.verdict,
+            "kind": counts.kind,
+            "flag": counts.flag,
+        },
         "filters": filters,
         "filter_form_id": FILTER_FORM_ID,
         # After a page link's swap, focus goes to the new list's status line (htmx honours
@@ -74,11 +83,13 @@ def compound_detail(request, slug):
 
 @require_safe
 def claim_detail(request, pk):
-    """A claim, its GRADE assessment and its evidence in ladder order."""
+    """A claim, its GRADE assessment, its evidence in ladder order and every sentence on every
+    page that makes it, with what each sentence cites."""
     claim = get_object_or_404(
-        selectors.visible_claims(request.user).select_related("compound", "source"), pk=pk
+        selectors.visible_claims(request.user).select_related("compound", "topic"), pk=pk
     )
     evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
+    appearances = list(selectors.appearances_in_order(claim.appearances.all()))
     result = claim.compute_grade(evidence)
     domains = [
         {
@@ -91,23 +102,25 @@ def claim_detail(request, pk):
     context = {
         "claim": claim,
         "evidence": evidence,
+        "appearances": appearances,
+        "page_count": len({appearance.source_id for appearance in appearances}),
         "grade": result,
         "domains": domains,
         "certainty_label": Certainty(claim.certainty).label if claim.certainty else None,
         "summary_sentence": grading.grade26_sentence(
             claim.verdict,
             claim.certainty,
-            claim.statement or claim.quote,
+            claim.statement,
             human_evidence=result.best_level is not None,
         ),
-        "citations": claim.citations.select_related("reference"),
     }
     return TemplateResponse(request, "kb/claim.html", context)
 
 
 @require_safe
 def study_detail(request, pk):
-    """A study's record and the claims it is weighed for."""
+    """A study's record and the claims it is weighed for, each saying whether a page making the
+    claim cites the study for it."""
     study = get_object_or_404(Study, pk=pk)
     claims = selectors.visible_claims(request.user)
     evidence = (
@@ -120,35 +133,22 @@ def study_detail(request, pk):
 
 @require_safe
 def source_detail(request, pk):
-    """A source page and the audit of its citations: does each cited study back its sentence?"""
+    """A source page, its sentences in page order and the audit of its citations: does each
+    cited study back the sentence it is attached to?"""
     source = get_object_or_404(Source, pk=pk)
-    citations = list(selectors.citations_of(source, request.user))
-    claim_ids = {citation.claim_id for citation in citations}
-    stances = {
-        (ev.claim_id, ev.study_id): ev
-        for ev in Evidence.objects.filter(claim_id__in=claim_ids).select_related("study")
-    }
-    rows = []
-    for citation in citations:
-        study = citation.reference.study
-        rows.append(
-            {
-                "citation": citation,
-                "study": study,
-                "evidence": stances.get((citation.claim_id, study.pk)) if study else None,
-            }
-        )
-    totals = Counter(row["evidence"].stance for row in rows if row["evidence"])
+    audit = selectors.source_audit(source, request.user)
+    totals = Counter(site.evidence.stance for site in audit.sites if site.evidence)
+    totals.pop(None, None)  # linked but not yet weighed
     stance_totals = [(code, label, totals.get(code, 0)) for code, label in Stance.choices]
-    claims = selectors.visible_claims(request.user).filter(source=source).order_by("position", "id")
     context = {
         "source": source,
-        "rows": rows,
+        "sites": audit.sites,
+        "appearances": audit.appearances,
+        "claim_count": len({appearance.claim_id for appearance in audit.appearances}),
         "stance_totals": stance_totals,
         "graded_citations": sum(totals.values()),
         "supporting": totals.get(Stance.SUPPORTS, 0),
         "partially": totals.get(Stance.PARTIALLY_SUPPORTS, 0),
-        "claims": claims,
         "references": source.references.select_related("study"),
     }
     return TemplateResponse(request, "kb/source.html", context)

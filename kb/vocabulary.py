@@ -59,8 +59,10 @@ class Flag(models.TextChoices):
     NEEDS_REREVIEW = "needs_rereview", "Needs re-review"
 
 
-# Flags an editor sets by hand; the rest are derived by kb.grading.
-EDITOR_FLAGS = (Flag.OVERSTATED, Flag.NEEDS_REREVIEW)
+# Flags an editor sets by hand on a claim; the rest are derived by kb.grading.
+EDITOR_FLAGS = (Flag.NEEDS_REREVIEW,)
+# Flags of one sentence (an Appearance), not of the proposition it makes.
+APPEARANCE_FLAGS = (Flag.CITATION_MISMATCH, Flag.OVERSTATED)
 
 
 class Judgement(models.TextChoices):

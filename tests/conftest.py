@@ -11,7 +11,7 @@ from editor_support import DATA, PASSWORD, PUBMED_DATA, make_user
 from fake_network import FakeResponse, serve
 
 from kb import roles as kb_roles
-from kb.models import Claim, Compound, Evidence, Source
+from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services import grades
 from kb.vocabulary import ClaimStatus
 from studies.crossref import CrossrefClient
@@ -42,32 +42,99 @@ def make_study(db):
     return make
 
 
+def _cite(appearance: Appearance, study: Study) -> None:
+    """The sentence cites the study, through a new entry of its page's reference list."""
+    source = appearance.source
+    last = source.references.order_by("-number").values_list("number", flat=True).first()
+    reference = Reference.objects.create(
+        source=source, number=(last or 0) + 1, text=str(study), study=study
+    )
+    Citation.objects.create(appearance=appearance, reference=reference)
+
+
+def _regrade(claim_id: int) -> Claim:
+    """Store the claim's grade and its appearances' flags as the services do."""
+    stored = Claim.objects.get(pk=claim_id)
+    grades.apply_grade(stored)
+    stored.save()
+    for appearance in grades.appearance_changes(stored):
+        appearance.save()
+    return stored
+
+
 @pytest.fixture
-def make_claim(db, make_compound):
-    def make(compound=None, **fields):
-        fields.setdefault("quote", "Testolin improves memory.")
+def make_appearance(db):
+    """One more sentence making the claim: on `source` (by default the claim's first source,
+    else a new vendor page), citing `cites` (studies, each through a new reference)."""
+
+    def make(claim, *, quote=None, source=None, position=None, cites=(), overstated=False):
+        if source is None:
+            first = claim.appearances.select_related("source").first()
+            source = first.source if first else None
+        if source is None:
+            source = Source.objects.create(title=f"A page that sells {claim.compound}")
+        appearance = Appearance.objects.create(
+            claim=claim,
+            source=source,
+            quote=quote or claim.statement,
+            position=position,
+            overstated=overstated,
+        )
+        for study in cites:
+            _cite(appearance, study)
+        _regrade(claim.pk)
+        return appearance
+
+    return make
+
+
+@pytest.fixture
+def make_claim(db, make_compound, make_appearance):
+    """A claim as the services store it, graded from the start, made by one sentence (`quote`,
+    default the statement) on `source`; appearance=False for a claim no page makes."""
+
+    def make(
+        compound=None,
+        *,
+        quote=None,
+        source=None,
+        position=None,
+        overstated=False,
+        appearance=True,
+        **fields,
+    ):
+        fields.setdefault("statement", quote or "Testolin improves memory.")
         fields.setdefault("status", ClaimStatus.PUBLISHED)
         claim = Claim(compound=compound or Compound.objects.first() or make_compound(), **fields)
-        grades.apply_grade(claim)  # as the services store it: graded from the start
+        grades.apply_grade(claim)
         claim.save()
-        return claim
+        if appearance:
+            make_appearance(
+                claim, quote=quote, source=source, position=position, overstated=overstated
+            )
+        return Claim.objects.get(pk=claim.pk)
 
     return make
 
 
 @pytest.fixture
 def make_evidence(db):
-    def make(claim, study, **fields):
+    """A study linked to the claim as the services link it; cited=True also makes the claim's
+    first sentence cite it (through a new reference on its page)."""
+
+    def make(claim, study, *, cited=False, **fields):
         fields.setdefault("stance", "supports")
         evidence = Evidence.objects.create(claim=claim, study=study, **fields)
+        if cited:
+            _cite(claim.appearances.select_related("source").first(), study)
         # What the services do after linking a study: a published claim asks for re-review,
         # and the grade follows the new evidence.
         stored = Claim.objects.get(pk=claim.pk)
         if stored.status == ClaimStatus.PUBLISHED:
             grades.ask_for_rereview(stored)
-        grades.apply_grade(stored)
-        stored.save()
-        return evidence
+            stored.save()
+        _regrade(claim.pk)
+        return Evidence.objects.get(pk=evidence.pk)
 
     return make
 

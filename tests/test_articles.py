@@ -22,7 +22,7 @@ from kb.articles import (
     fetch_url,
     sanitise_html,
 )
-from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services.articles import save_article
 from studies.identifiers import normalise_doi
 from studies.models import Study
@@ -248,7 +248,11 @@ def test_a_heading_or_lead_in_that_states_a_rate_is_a_claim(seed):
 
 def test_every_curated_quote_is_extracted(seed):
     # The editor's grading file is keyed by the quotes this module produces.
-    curated = [entry["quote"] for entry in json.loads(GRADING.read_text("utf-8"))["claims"]]
+    curated = [
+        appearance["quote"]
+        for entry in json.loads(GRADING.read_text("utf-8"))["claims"]
+        for appearance in entry["appearances"]
+    ]
     assert curated
     assert set(curated) <= {c.quote for c in seed.claims}
 
@@ -627,29 +631,35 @@ def test_save_article_stores_source_references_claims_and_citations(cerebrolysin
     assert source.conflicts_of_interest.splitlines() == SEED_CONFLICTS
     assert "adverse events..(1)" in source.text
     assert result.claims_created == len(seed.claims) == Claim.objects.count()
+    assert len(result.appearances) == len(seed.claims) == Appearance.objects.count()
     assert set(Claim.objects.values_list("status", flat=True)) == {"draft"}
+    # Nothing to attach to: each sentence is a new claim whose statement is the sentence.
+    assert [(a.quote, a.claim.statement) for a in result.appearances] == [
+        (c.quote, c.quote) for c in seed.claims
+    ]
     assert Reference.objects.filter(source=source).count() == 9
     assert Reference.objects.get(source=source, number=3).doi == "10.2147/ndt.s186865"
     cited = {
-        c.claim.quote: [c.reference.number]
-        for c in Citation.objects.select_related("claim", "reference")
+        c.appearance.quote: [c.reference.number]
+        for c in Citation.objects.select_related("appearance", "reference")
     }
     assert cited == SEED_CITATIONS
-    dosing = Claim.objects.get(quote="Stroke: 20-50 ml for 21 days")
+    dosing = Claim.objects.get(statement="Stroke: 20-50 ml for 21 days")
     assert dosing.kind == "dosing"
     assert dosing.compound == cerebrolysin
 
 
 def test_save_article_twice_changes_nothing(cerebrolysin, seed):
     first = save_article(seed, compound=cerebrolysin)
-    claim = Claim.objects.get(quote=next(iter(SEED_CITATIONS)))
+    claim = Claim.objects.get(appearances__quote=next(iter(SEED_CITATIONS)))
     claim.kind = "benefit"  # an editor's correction must survive a re-import
     claim.save()
-    counts = [m.objects.count() for m in (Source, Reference, Claim, Citation, Evidence)]
+    models = (Source, Reference, Claim, Appearance, Citation, Evidence)
+    counts = [m.objects.count() for m in models]
     again = save_article(seed, compound=cerebrolysin)
     assert again.source == first.source
     assert (again.claims_created, again.claims_existing) == (0, len(seed.claims))
-    assert [m.objects.count() for m in (Source, Reference, Claim, Citation, Evidence)] == counts
+    assert [m.objects.count() for m in models] == counts
     claim.refresh_from_db()
     assert claim.kind == "benefit"
 
@@ -663,7 +673,7 @@ def test_cited_references_link_to_stored_studies_as_unweighed_evidence(cerebroly
     assert Reference.objects.get(number=3).study == study
     evidence = Evidence.objects.get()
     assert evidence.study == study
-    assert evidence.claim.quote == next(q for q, r in SEED_CITATIONS.items() if r == [3])
+    assert evidence.claim.statement == next(q for q, r in SEED_CITATIONS.items() if r == [3])
     assert (evidence.cited_by_source, evidence.stance) == (True, None)
     save_article(seed, compound=cerebrolysin)
     assert Evidence.objects.count() == 1
@@ -686,14 +696,17 @@ def test_save_article_is_all_or_nothing(cerebrolysin, seed):
 def test_save_article_keeps_only_what_keep_accepts(cerebrolysin, seed):
     wanted = set(SEED_CITATIONS)
     result = save_article(seed, compound=cerebrolysin, keep=wanted.__contains__)
-    assert {c.quote for c in result.claims} == wanted
+    assert {a.quote for a in result.appearances} == wanted
     assert Citation.objects.count() == 9
 
 
 def test_command_json_prints_one_document_and_saves_nothing_without_a_compound(db, capsys):
     call_command("import_article", str(SEED_TEXT), "--json")
     out, err = capsys.readouterr()
-    assert json.loads(out) == article_to_json(extract_article(SEED_TEXT.read_bytes()))
+    expected = article_to_json(extract_article(SEED_TEXT.read_bytes()))
+    for claim in expected["claims"]:
+        claim["matches"] = []  # no compound, nothing to match against
+    assert json.loads(out) == expected
     assert "Nothing saved" in err
     assert Source.objects.count() == 0
 

@@ -21,7 +21,7 @@ from fake_network import FakeResponse, serve
 
 from kb.articles import extract_article
 from kb.editor import pending as pending_store
-from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services.articles import save_article
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
@@ -62,7 +62,9 @@ Read the <a href="javascript:alert(3)">full study</a>.</p>
 
 
 def counts():
-    return [m.objects.count() for m in (Source, Reference, Claim, Citation, Evidence, Study)]
+    return [
+        m.objects.count() for m in (Source, Reference, Claim, Appearance, Citation, Evidence, Study)
+    ]
 
 
 @pytest.fixture
@@ -249,9 +251,10 @@ def test_scripts_and_event_handlers_are_neither_shown_nor_stored(signed_in, comp
         assert bad not in page, bad
     assert save(signed_in, compound).status_code == 302
     stored = [Source.objects.get().text, Source.objects.get().title]
-    stored += list(Claim.objects.values_list("quote", flat=True))
+    stored += list(Appearance.objects.values_list("quote", flat=True))
+    stored += list(Claim.objects.values_list("statement", flat=True))
     stored += list(Reference.objects.values_list("text", flat=True))
-    assert len(stored) == 5
+    assert len(stored) == 7
     for text in stored:
         for bad in ("<", "alert", "steal", "javascript", "onerror", "onclick"):
             assert bad not in text, (bad, text)
@@ -312,7 +315,7 @@ def test_remove_and_put_back_with_htmx_re_render_the_list(signed_in, compound):
     assert 'id="proposed-1"' in restored.text
     post(signed_in, "article-claim-remove", 2, **HTMX)
     save(signed_in, compound)
-    assert sorted(Claim.objects.values_list("quote", flat=True)) == sorted(QUOTES[:2])
+    assert sorted(Appearance.objects.values_list("quote", flat=True)) == sorted(QUOTES[:2])
 
 
 def test_every_form_works_without_javascript(signed_in, compound):
@@ -328,7 +331,7 @@ def test_every_form_works_without_javascript(signed_in, compound):
     discarded = post(signed_in, "article-discard")
     assert discarded["Location"] == reverse("editor:article-import")
     assert pending_store.SESSION_KEY not in signed_in.session
-    assert counts() == [0, 0, 0, 0, 0, 0]
+    assert counts() == [0, 0, 0, 0, 0, 0, 0]
 
 
 def test_a_stale_page_is_refused_and_changes_nothing(signed_in, compound):
@@ -367,19 +370,25 @@ def test_save_makes_draft_ungraded_claims_with_citations_and_evidence(
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('editor:queue')}?source={source.pk}"
     queue = signed_in.get(response["Location"]).text
-    assert "3 draft claims saved from Examplamine for memory." in queue
+    assert (
+        "Saved from Examplamine for memory: 0 sentences attached to existing claims, "
+        "3 new draft claims."
+    ) in queue
     for quote in QUOTES:
         assert quote in queue
-    claims = list(Claim.objects.order_by("position"))
-    assert [c.quote for c in claims] == QUOTES
+    appearances = list(Appearance.objects.select_related("claim").order_by("position"))
+    assert [a.quote for a in appearances] == QUOTES
+    assert [a.claim.statement for a in appearances] == QUOTES
+    assert {a.source_id for a in appearances} == {source.pk}
+    claims = [a.claim for a in appearances]
     assert {(c.status, c.verdict, c.graded_at, c.compound_id) for c in claims} == {
         ("draft", "ungraded", None, compound.pk)
     }
     assert source.conflicts_of_interest == "Buy examplamine from our partner shop at a discount."
-    cited = {(c.claim.quote, c.reference.number) for c in Citation.objects.all()}
+    cited = {(c.appearance.quote, c.reference.number) for c in Citation.objects.all()}
     assert cited == {(QUOTES[0], 1), (QUOTES[1], 2), (QUOTES[2], 3)}
     evidence = Evidence.objects.get()
-    assert (evidence.claim.quote, evidence.study) == (QUOTES[1], known)
+    assert (evidence.claim.statement, evidence.study) == (QUOTES[1], known)
     assert (evidence.cited_by_source, evidence.stance, evidence.added_by) == (True, None, editor)
     assert Reference.objects.get(number=3).study is None
     assert pending_store.SESSION_KEY not in signed_in.session
@@ -394,7 +403,7 @@ def test_importing_the_same_article_twice_duplicates_nothing(signed_in, compound
     response = save(signed_in, compound)
     assert counts() == before
     queue = signed_in.get(response["Location"]).text
-    assert "0 draft claims saved from Examplamine for memory" in queue
+    assert "0 sentences attached to existing claims, 0 new draft claims" in queue
     assert "3 were already there" in queue
 
 
@@ -452,7 +461,8 @@ def test_offline_saving_from_the_preview_shows_the_note(signed_in, compound, off
     start(signed_in, compound)
     response = save(signed_in, compound, fetch=True)
     queue = signed_in.get(response["Location"]).text
-    assert "3 draft claims saved from Examplamine for memory." in queue
+    assert "Saved from Examplamine for memory: 0 sentences attached to existing claims, " in queue
+    assert "3 new draft claims." in queue
     assert "could not be reached" in queue
     assert "References 1, 2 stay unresolved" in queue
 
@@ -507,7 +517,7 @@ def test_a_doi_is_resolved_from_crossrefs_recorded_record(
     assert len(pubmed) == 1
     assert "esearch" in pubmed[0]
     queue = signed_in.get(response["Location"]).text
-    assert "1 draft claim saved from" in queue
+    assert "1 new draft claim;" in queue
     assert "1 cited studies fetched and stored" in queue
 
 
@@ -561,7 +571,7 @@ def test_fetched_studies_are_stored_with_the_article_or_not_at_all(compound, pub
 
     with pytest.raises(RuntimeError):
         save_article(extract_article(CITES_PUBMED), compound=compound, fetch=True, keep=keep)
-    assert counts() == [0, 0, 0, 0, 0, 0]
+    assert counts() == [0, 0, 0, 0, 0, 0, 0]
 
 
 def test_the_pending_article_round_trips_through_the_session_and_has_a_size_limit():
@@ -577,3 +587,88 @@ def test_the_pending_article_round_trips_through_the_session_and_has_a_size_limi
     assert pending_store.load(session) == kept  # the earlier preview is untouched
     session[pending_store.SESSION_KEY] = {"token": "t", "article": {"title": "x"}}
     assert pending_store.load(session) is None  # not a preview any more: treated as expired
+
+
+# ---------------------------------------------------------------------------------------------
+# Where each sentence goes: an existing claim it restates, or a new claim
+
+
+def test_a_sentence_restating_a_claim_is_preselected_and_attached_without_javascript(
+    signed_in, compound, make_claim, make_study
+):
+    known = make_study(title="A constructed stored trial of examplamine", pmid="990000001")
+    existing = make_claim(compound, statement="Examplamine reduces fatigue within two weeks")
+    start(signed_in, compound)
+    current = pending_store.load(signed_in.session)
+    assert current.proposals[1].placement == existing.pk  # preselected
+    assert current.proposals[1].matches[0]["claim"] == existing.pk
+    assert current.proposals[0].placement == pending_store.NEW
+    page = signed_in.get(reverse("editor:article-review")).text
+    row = re.search(r'<li id="proposed-1".*?id="proposed-1-remove"', page, re.S).group(0)
+    assert "<legend>Where sentence 3 goes</legend>" in row
+    assert f"Same claim as: {existing.statement} — Not yet graded" in row
+    assert re.search(rf'value="{existing.pk}"[^>]*checked', row)
+    assert f"Preselected: claim {existing.pk}" in row
+
+    # A claim the matching did not offer cannot be posted in.
+    other = make_claim(compound, statement="Examplamine cures everything")
+    refused = post(signed_in, "article-claim", 0, {"action": "place", "p0-placement": other.pk})
+    assert refused.status_code == 400
+    assert "Select a valid choice" in refused.text
+    confirmed = post(
+        signed_in, "article-claim", 1, {"action": "place", "p1-placement": existing.pk}
+    )
+    assert confirmed["Location"] == reverse("editor:article-review") + "#proposed-1"
+    page = signed_in.get(confirmed["Location"]).text
+    assert f"Will be attached to claim {existing.pk}" in page
+    assert "1 sentence will be attached" in page
+
+    response = save(signed_in, compound)
+    queue = signed_in.get(response["Location"]).text
+    assert "1 sentence attached to existing claims, 2 new draft claims." in queue
+    appearance = Appearance.objects.get(quote=QUOTES[1])
+    assert appearance.claim == existing
+    assert existing.appearances.count() == 2
+    link = Evidence.objects.get(claim=existing, study=known)
+    assert (link.stance, link.cited_by_source) == (None, True)
+
+
+def test_an_editor_makes_a_new_claim_with_a_topic_instead(signed_in, compound, make_claim):
+    from kb.models import Topic
+
+    safety = Topic.objects.create(name="Safety", slug="safety", keywords=["tolerated"])
+    dosing = Topic.objects.create(name="Dosing", slug="dosing", keywords=["dose"])
+    existing = make_claim(compound, statement="Examplamine is well tolerated by most users")
+    start(signed_in, compound)
+    current = pending_store.load(signed_in.session)
+    assert (current.proposals[2].placement, current.proposals[2].topic) == (existing.pk, safety.pk)
+    answer = post(
+        signed_in,
+        "article-claim",
+        2,
+        {"action": "place", "p2-placement": "new", "p2-topic": dosing.pk},
+        **HTMX,
+    )
+    assert answer.text.lstrip().startswith('<li id="proposed-2"')
+    assert "Will become a new claim under Dosing." in answer.text
+    save(signed_in, compound)
+    made = Appearance.objects.get(quote=QUOTES[2]).claim
+    assert made != existing
+    assert (made.statement, made.topic, made.status) == (QUOTES[2], dosing, "draft")
+
+
+def test_changing_the_compound_at_saving_matches_again_and_saves_nothing(
+    signed_in, compound, make_compound, make_claim
+):
+    other = make_compound(name="Otherine")
+    restated = make_claim(other, statement="Examplamine improves short-term memory in adults")
+    start(signed_in, compound)
+    assert pending_store.load(signed_in.session).proposals[0].placement == pending_store.NEW
+    response = save(signed_in, other)
+    assert response["Location"] == reverse("editor:article-review") + "#proposed-claims"
+    assert Appearance.objects.count() == 1  # the one make_claim made
+    current = pending_store.load(signed_in.session)
+    assert (current.compound_id, current.proposals[0].placement) == (other.pk, restated.pk)
+    assert "matched again" in signed_in.get(response["Location"]).text
+    save(signed_in, other)
+    assert Appearance.objects.get(quote=QUOTES[0]).claim == restated

@@ -7,8 +7,9 @@ from django.urls import reverse
 from editor_support import HTMX
 from pytest_django.asserts import assertTemplateUsed
 
-from kb.models import Claim
+from kb.models import Appearance, Claim, Evidence
 from kb.services import claims
+from studies.models import Study
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,69 @@ def test_a_stale_evidence_save_changes_neither_the_link_nor_the_claim(two_editor
     assert evidence.history.count() == history_rows
 
 
+def test_a_stale_sentence_judgement_is_refused_and_changes_nothing(
+    two_editors, draft_claim, make_appearance
+):
+    first, second = two_editors
+    ours, theirs = draft_claim.appearances.get(), make_appearance(draft_claim, quote="Recall x2!")
+    seen = Claim.objects.get(pk=draft_claim.pk).version
+    saved = first.post(
+        reverse("editor:set-overstated", args=[draft_claim.pk, ours.pk]),
+        {"version": seen, "overstated": "True"},
+        **HTMX,
+    )
+    assert saved.status_code == 200
+    rows = theirs.history.count()
+    response = second.post(
+        reverse("editor:set-overstated", args=[draft_claim.pk, theirs.pk]),
+        {"version": seen, "overstated": "True"},
+        **HTMX,
+    )
+    assert response.status_code == 409
+    assert response["HX-Retarget"] == "#editor-messages"
+    assertTemplateUsed(response, "conflict")
+    assert f"You saw version {seen}; it is now at version {seen + 1}." in response.text
+    theirs.refresh_from_db()
+    assert (theirs.overstated, theirs.flags, theirs.history.count()) == (False, [], rows)
+    assert Claim.objects.get(pk=draft_claim.pk).version == seen + 1
+
+    # Without JavaScript: the whole page, answering 409, with the message.
+    page = second.post(
+        reverse("editor:set-overstated", args=[draft_claim.pk, theirs.pk]),
+        {"version": seen, "overstated": "True"},
+    )
+    assert page.status_code == 409
+    assert "<html" in page.text
+    assert "someone else changed this claim" in page.text
+
+
+def test_a_stale_move_is_refused_and_moves_nothing(
+    two_editors, draft_claim, make_claim, make_appearance
+):
+    first, second = two_editors
+    other = make_claim(draft_claim.compound, statement="Testolin is safe.", status="draft")
+    trial = Study.objects.get(design="rct")
+    sentence = make_appearance(draft_claim, quote="A trial shows Testolin is safe.", cites=[trial])
+    seen = Claim.objects.get(pk=draft_claim.pk).version
+    first.post(
+        reverse("editor:judgements", args=[draft_claim.pk]),
+        {"version": seen, "imprecision": "none", "large_effect": "0"},
+        **HTMX,
+    )
+    other_version = Claim.objects.get(pk=other.pk).version
+    response = second.post(
+        reverse("editor:move-appearance", args=[draft_claim.pk, sentence.pk]),
+        {"version": seen, "to_claim": other.pk},
+        **HTMX,
+    )
+    assert response.status_code == 409
+    assertTemplateUsed(response, "conflict")
+    assert "someone else changed this claim" in response.text
+    assert Appearance.objects.get(pk=sentence.pk).claim_id == draft_claim.pk
+    assert Claim.objects.get(pk=other.pk).version == other_version
+    assert not Evidence.objects.filter(claim=other).exists()
+
+
 @pytest.mark.parametrize(
     "service",
     [
@@ -108,8 +172,22 @@ def test_a_stale_evidence_save_changes_neither_the_link_nor_the_claim(two_editor
         lambda pk, user: claims.override_verdict(
             claim_id=pk, version=1, user=user, verdict="unproven", rationale="Why."
         ),
+        lambda pk, user: claims.set_overstated(
+            claim_id=pk,
+            appearance_id=Appearance.objects.get(claim_id=pk).pk,
+            version=1,
+            user=user,
+            overstated=True,
+        ),
     ],
-    ids=["mark_graded", "publish", "unpublish", "set_judgements", "override_verdict"],
+    ids=[
+        "mark_graded",
+        "publish",
+        "unpublish",
+        "set_judgements",
+        "override_verdict",
+        "set_overstated",
+    ],
 )
 def test_every_service_refuses_a_stale_version_and_writes_no_history(service, draft_claim, editor):
     Claim.objects.filter(pk=draft_claim.pk).update(version=2)

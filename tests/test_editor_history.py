@@ -133,3 +133,22 @@ def test_verdict_changes_ignore_drafts_and_report_a_change_made_while_unpublishe
     (change,) = verdict_changes(rows)
     assert (change.old, change.new, change.when.day) == ("Probably supported", "Unproven", 4)
     assert change.reason == "Verdict overridden to Unproven: trial retracted"
+
+
+def test_judging_a_sentence_is_recorded_on_the_sentence_and_the_claim(
+    signed_in, editor, draft_claim
+):
+    sentence = draft_claim.appearances.get()
+    post(signed_in, "set-overstated", draft_claim, {"overstated": "True"}, sentence.pk)
+    rows = sentence.history.order_by("-history_id")
+    title = sentence.source.title
+    reason = f"Sentence on “{title}” judged overstated"
+    # The judgement, then the flags it implies, each with the editor and the reason.
+    assert [(row.overstated, row.flags) for row in rows[:2]] == [
+        (True, ["overstated"]),
+        (True, []),
+    ]
+    assert {(row.history_user, row.history_change_reason) for row in rows[:2]} == {(editor, reason)}
+    claim_row = Claim.history.filter(id=draft_claim.pk).latest()
+    assert (claim_row.history_user, claim_row.history_change_reason) == (editor, reason)
+    assert claim_row.version == draft_claim.version + 1

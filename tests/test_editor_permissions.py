@@ -16,7 +16,7 @@ from editor_support import HTMX
 
 from kb import roles as kb_roles
 from kb.editor import pending
-from kb.models import Claim, Reference, Source
+from kb.models import Appearance, Claim, Reference, Source
 from kb.services import grades
 from studies.models import Study
 
@@ -24,8 +24,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def graded_draft(draft_claim):
-    """The draft claim with its trial weighed and the claim marked graded: every write applies."""
+def graded_draft(draft_claim, make_claim):
+    """The draft claim with its trial weighed and the claim marked graded, and another claim of
+    its compound for its sentence to move to: every write applies."""
+    make_claim(draft_claim.compound, statement="Testolin is safe.", status="draft")
     evidence = draft_claim.evidence.get()
     evidence.stance = "supports"
     evidence.save()
@@ -50,10 +52,20 @@ def pages(claim):
 def writes(claim):
     """(URL, valid POST data) of every write of the workbench."""
     evidence = claim.evidence.get()
+    appearance = claim.appearances.get()
+    sibling = Claim.objects.exclude(pk=claim.pk).get(compound=claim.compound)
     review = Study.objects.get(design="systematic_review")
     version = {"version": claim.version}
     prefix = f"ev{evidence.pk}"
     return [
+        (
+            reverse("editor:set-overstated", args=[claim.pk, appearance.pk]),
+            {**version, "overstated": "True"},
+        ),
+        (
+            reverse("editor:move-appearance", args=[claim.pk, appearance.pk]),
+            {**version, "to_claim": sibling.pk},
+        ),
         (
             reverse("editor:update-claim", args=[claim.pk]),
             {**version, "statement": "Edited.", "kind": "benefit"},
@@ -107,7 +119,7 @@ def article_writes(claim, preview: str = "no-preview"):
 
 
 PAGE_COUNT = 6
-WRITE_COUNT = 9
+WRITE_COUNT = 11
 ARTICLE_WRITE_COUNT = 6
 
 
@@ -177,6 +189,8 @@ def test_writes_by_anyone_but_an_editor_are_refused_and_change_nothing(
     )
     assert after.evidence.count() == 1
     assert after.history.count() == before.history.count()
+    sentence = Appearance.objects.get(quote="Testolin doubles recall in healthy adults.")
+    assert (sentence.claim_id, sentence.overstated, sentence.flags) == (after.pk, False, [])
 
 
 @pytest.mark.parametrize("role", ["editor", "admin_user"])
@@ -227,7 +241,7 @@ def test_editors_and_administrators_may_make_every_article_write(
     preview_url, preview_data = article_writes(graded_draft)[0]
     assert client.post(preview_url, preview_data).status_code == 302
     token = client.session[pending.SESSION_KEY]["token"]
-    claims_before = Claim.objects.count()
+    sentences_before = Appearance.objects.count()
     url, data = article_writes(graded_draft, token)[index]
     response = client.post(url, data)
     assert response.status_code == 302
@@ -238,7 +252,8 @@ def test_editors_and_administrators_may_make_every_article_write(
     }.get(index, reverse("editor:article-review"))
     assert response["Location"].startswith(expected)
     assert "no longer open" not in client.get(response["Location"]).text
-    assert Claim.objects.count() == claims_before + (1 if index == 4 else 0)
+    # Saving stores the sentence (on the claim it restates, preselected); nothing else writes.
+    assert Appearance.objects.count() == sentences_before + (1 if index == 4 else 0)
 
 
 @pytest.mark.parametrize("index", range(ARTICLE_WRITE_COUNT))
@@ -278,7 +293,7 @@ def test_htmx_writes_need_the_csrf_token_the_page_sends_in_a_header(editor, grad
     client.force_login(editor)
     page = client.get(reverse("editor:claim", args=[graded_draft.pk]))
     token = re.search(r'hx-headers=\'{"X-CSRFToken": "([^"]+)"}\'', page.text).group(1)
-    url, data = writes(graded_draft)[0]
+    url, data = writes(graded_draft)[2]
     assert client.post(url, data, **HTMX).status_code == 403  # no token: refused
     assert Claim.objects.get(pk=graded_draft.pk).version == graded_draft.version
     response = client.post(url, data, HTTP_X_CSRFTOKEN=token, **HTMX)

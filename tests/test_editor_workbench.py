@@ -4,11 +4,14 @@ status and versions updated out of band; the same forms work without JavaScript.
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from editor_support import HTMX, post, url, weigh
 from pytest_django.asserts import assertTemplateNotUsed, assertTemplateUsed
 
-from kb.models import Citation, Claim, Evidence, Reference
+from kb.models import Appearance, Citation, Claim, Evidence, Reference, Source, Topic
 from kb.services import grades
 from studies.models import Study
 
@@ -58,7 +61,9 @@ def test_weighing_a_study_answers_with_the_row_and_the_new_verdict_out_of_band(
         'id="verdict-panel" aria-labelledby="verdict-panel-heading" class="card" hx-swap-oob'
         in text
     )
-    assert 'hx-swap-oob="outerHTML:input.claim-version"' in text
+    assert 'hx-swap-oob="outerHTML:input.claim-version:not(' in text
+    # The row's own version input (named "ev<pk>-version") is refreshed by id, keeping its name.
+    assert f'name="ev{evidence.pk}-version" id="id_ev{evidence.pk}-version"' in text
     evidence.refresh_from_db()
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert (evidence.stance, evidence.note) == ("supports", "Primary outcome met.")
@@ -138,7 +143,7 @@ def test_without_javascript_a_write_redirects_back_to_its_section(signed_in, dra
             "kind": "benefit",
             "population": "Healthy adults",
             "outcome": "Delayed recall",
-            "editor_flags": ["overstated"],
+            "editor_flags": ["needs_rereview"],
         },
         htmx=False,
     )
@@ -148,8 +153,8 @@ def test_without_javascript_a_write_redirects_back_to_its_section(signed_in, dra
     assert "Claim saved." in page.text
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert claim.outcome == "Delayed recall"
-    assert claim.flags == ["overstated"]
-    assert "Overstates its evidence" in page.text
+    assert claim.flags == ["needs_rereview"]
+    assert "Needs re-review" in page.text
 
 
 def test_without_javascript_invalid_input_shows_the_page_with_the_errors(signed_in, draft_claim):
@@ -233,10 +238,11 @@ def test_adding_a_stored_study_links_it_unweighed_and_knows_the_source_cites_it(
     signed_in, draft_claim
 ):
     review = Study.objects.get(design="systematic_review")
+    appearance = draft_claim.appearances.get()
     reference = Reference.objects.create(
-        source=draft_claim.source, number=1, text="Constructed reference", study=review
+        source=appearance.source, number=1, text="Constructed reference", study=review
     )
-    Citation.objects.create(claim=draft_claim, reference=reference)
+    Citation.objects.create(appearance=appearance, reference=reference)
     response = post(signed_in, "add-evidence", draft_claim, {"study": review.pk})
     assertTemplateUsed(response, "evidence")
     assert "<html" not in response.text
@@ -351,30 +357,404 @@ def test_queue_lists_claims_needing_attention_with_counts_and_filters(
     done = make_claim(draft_claim.compound, quote="Testolin is graded and clean.")
     done.graded_at = done.created_at
     grades.regrade(done, user=None, reason="Constructed: graded")
+    # Flagged only through its sentence: the page overstates the proposition.
     flagged = make_claim(
-        make_compound(name="Otherol"), quote="Otherol is overstated.", editor_flags=["overstated"]
+        make_compound(name="Otherol"),
+        quote="Otherol restores a perfect memory overnight.",
+        statement="Otherol improves memory.",
+        overstated=True,
     )
     flagged.graded_at = flagged.created_at
     grades.regrade(flagged, user=None, reason="Constructed: graded")
+    assert (Claim.objects.get(pk=flagged.pk).flags, flagged.appearances.get().flags) == (
+        [],
+        ["overstated"],
+    )
     response = signed_in.get(reverse("editor:queue"))
     text = response.text
-    assert "Testolin improves recall" in text
-    assert "Otherol is overstated." in text
+    # Rows show the statement and how many pages make it, not a page's sentence.
+    assert "In healthy adults, Testolin improves recall." in text
+    assert "Testolin doubles recall in healthy adults." not in text
+    assert "Otherol improves memory." in text
+    assert "Otherol restores a perfect memory overnight." not in text
+    assert "Said on 1 page<" in text
+    assert "Overstates its evidence" in text
     assert "Testolin is graded and clean." not in text
     counts = dict(re.findall(r'\?state=(\w+)">[^<]+</a></th><td>(\d+)</td>', text))
-    assert counts == {"needs_rereview": "0", "ungraded": "1", "flagged": "1", "overridden": "0"}
+    assert counts == {
+        "needs_rereview": "0",
+        "new_evidence": "1",
+        "ungraded": "1",
+        "flagged": "1",
+        "overridden": "0",
+    }
     by_compound = signed_in.get(reverse("editor:queue"), {"compound": "otherol"}).text
-    assert "Otherol is overstated." in by_compound
+    assert "Otherol improves memory." in by_compound
     assert "Testolin improves recall" not in by_compound
     by_flag = signed_in.get(reverse("editor:queue"), {"flag": "overstated"}).text
-    assert "Otherol is overstated." in by_flag
+    assert "Otherol improves memory." in by_flag
     assert "Testolin improves recall" not in by_flag
     by_state = signed_in.get(reverse("editor:queue"), {"state": "ungraded"}).text
     assert "Testolin improves recall" in by_state
-    assert "Otherol is overstated." not in by_state
-    by_source = signed_in.get(reverse("editor:queue"), {"source": draft_claim.source_id}).text
+    assert "Otherol improves memory." not in by_state
+    source = draft_claim.appearances.get().source_id
+    by_source = signed_in.get(reverse("editor:queue"), {"source": source}).text
     assert "Testolin improves recall" in by_source
-    assert "Otherol is overstated." not in by_source
+    assert "Otherol improves memory." not in by_source
+
+
+def test_new_evidence_to_weigh_comes_right_after_re_review_in_the_queue(
+    signed_in, make_compound, make_claim, make_study, make_evidence
+):
+    compound = make_compound(name="Testolin")
+    now = timezone.now()
+    trial = make_study(title="A constructed trial of Testolin", design="rct")
+    ungraded = make_claim(compound, statement="Testolin is ungraded.", status="draft")
+    unweighed = make_claim(
+        compound, statement="Testolin has a study to weigh.", status="draft", graded_at=now
+    )
+    make_evidence(unweighed, trial, stance=None, cited=True)
+    rereview = make_claim(
+        compound,
+        statement="Testolin needs re-review.",
+        graded_at=now,
+        editor_flags=["needs_rereview"],
+    )
+    weighed = make_claim(compound, statement="Testolin is weighed.", graded_at=now)
+    make_evidence(weighed, trial, stance="supports")
+    Claim.objects.filter(pk=weighed.pk).update(editor_flags=[], flags=[])
+
+    text = signed_in.get(reverse("editor:queue")).text
+    order = [
+        text.index(f'href="/editor/claims/{claim.pk}/"')
+        for claim in (rereview, unweighed, ungraded)
+    ]
+    assert order == sorted(order)
+    assert f'href="/editor/claims/{weighed.pk}/"' not in text
+    assert "New evidence to weigh" in text
+    listed = signed_in.get(reverse("editor:queue"), {"state": "new_evidence"}).text
+    assert "Testolin has a study to weigh." in listed
+    for other in ("Testolin is ungraded.", "Testolin needs re-review.", "Testolin is weighed."):
+        assert other not in listed
+    # Weighing the study takes the claim out of that state (and here out of the queue).
+    Evidence.objects.filter(claim=unweighed).update(stance="supports")
+    assert "Testolin has a study to weigh." not in signed_in.get(reverse("editor:queue")).text
+
+
+def test_the_source_filter_finds_claims_through_their_sentences_each_once(
+    signed_in, make_compound, make_claim, make_appearance
+):
+    compound = make_compound(name="Testolin")
+    page = Source.objects.create(title="A constructed page repeating itself")
+    other_page = Source.objects.create(title="A constructed second page")
+    repeated = make_claim(
+        compound,
+        quote="Testolin sharpens memory.",
+        statement="Testolin improves memory.",
+        source=page,
+        status="draft",
+    )
+    make_appearance(repeated, quote="Memory gets sharper with Testolin.", source=page)
+    make_appearance(repeated, quote="Testolin: a sharper memory.", source=other_page)
+    elsewhere = make_claim(
+        compound, statement="Testolin is made from plants.", source=other_page, status="draft"
+    )
+
+    text = signed_in.get(reverse("editor:queue"), {"source": page.pk}).text
+    assert text.count(f'href="/editor/claims/{repeated.pk}/"') == 1
+    assert "Said on 2 pages" in text
+    assert f'href="/editor/claims/{elsewhere.pk}/"' not in text
+    assert "1 claim to review" in text
+    both = signed_in.get(reverse("editor:queue"), {"source": other_page.pk}).text
+    assert "2 claims to review" in both
+
+
+def test_the_flag_filter_matches_a_citation_mismatch_on_any_sentence(
+    signed_in, make_compound, make_claim, make_appearance, make_study, make_evidence
+):
+    compound = make_compound(name="Testolin")
+    review = make_study(title="A constructed review finding no effect", design="systematic_review")
+    claim = make_claim(compound, statement="Testolin improves memory.", status="draft")
+    make_evidence(claim, review, stance="no_effect")
+    clean = make_claim(compound, statement="Testolin is sold as a capsule.", status="draft")
+    mismatched = make_appearance(claim, quote="A review proves Testolin works.", cites=[review])
+    assert mismatched.__class__.objects.get(pk=mismatched.pk).flags == ["citation_mismatch"]
+    text = signed_in.get(reverse("editor:queue"), {"flag": "citation_mismatch"}).text
+    assert "Testolin improves memory." in text
+    assert "Testolin is sold as a capsule." not in text
+    assert f'href="/editor/claims/{clean.pk}/"' not in text
+
+
+def _queue_size(make_claim, make_appearance, make_evidence, make_study, compound, count):
+    page = Source.objects.get_or_create(title="A constructed page for counting queries")[0]
+    for n in range(count):
+        claim = make_claim(
+            compound, statement=f"Testolin claim {n} for counting.", source=page, status="draft"
+        )
+        make_appearance(claim, quote=f"Sentence two of claim {n}.", overstated=True)
+        make_evidence(claim, make_study(title=f"Constructed study {n}"), stance=None, cited=True)
+
+
+def test_queue_query_count_does_not_grow_with_the_claims(
+    signed_in, make_compound, make_claim, make_appearance, make_evidence, make_study
+):
+    compound = make_compound(name="Testolin")
+    counted = []
+    for count in (2, 4):
+        _queue_size(make_claim, make_appearance, make_evidence, make_study, compound, count)
+        page = Source.objects.get(title="A constructed page for counting queries")
+        for query in ({}, {"source": page.pk, "flag": "overstated"}):
+            with CaptureQueriesContext(connection) as queries:
+                response = signed_in.get(reverse("editor:queue"), query)
+            assert response.status_code == 200
+            counted.append(len(queries))
+    assert Claim.objects.count() == 6
+    assert counted[:2] == counted[2:]
+
+
+# ---------------------------------------------------------------------------------------------
+# The sentences making the claim, and its topic
+
+
+@pytest.fixture
+def topics(db):
+    return [
+        Topic.objects.create(name="Healthy users", slug="healthy-users", position=1),
+        Topic.objects.create(name="Dementia and cognitive decline", slug="dementia", position=2),
+    ]
+
+
+def claim_fields(claim, **changes):
+    return {
+        "statement": claim.statement,
+        "kind": claim.kind,
+        "population": claim.population,
+        "outcome": claim.outcome,
+        **changes,
+    }
+
+
+def test_the_topic_is_chosen_saved_and_shown(signed_in, draft_claim, topics):
+    healthy = topics[0]
+    page = signed_in.get(url("claim", draft_claim)).text
+    assert '<select name="topic"' in page
+    assert '<option value="" selected>—</option>' in page
+    assert f'<option value="{healthy.pk}">Healthy users</option>' in page
+    assert "Topic: none chosen" in page
+
+    response = post(
+        signed_in, "update-claim", draft_claim, claim_fields(draft_claim, topic=healthy.pk)
+    )
+    assert response.status_code == 200
+    assertTemplateUsed(response, "claim_fields")
+    assert f'<option value="{healthy.pk}" selected>Healthy users</option>' in response.text
+    assert "Topic: Healthy users" in response.text  # the verdict panel, out of band
+    claim = Claim.objects.get(pk=draft_claim.pk)
+    assert claim.topic == healthy
+    assert Claim.history.filter(id=claim.pk).latest().history_change_reason == (
+        "Edited the claim: topic"
+    )
+    assert "Topic: Healthy users" in signed_in.get(url("claim", draft_claim)).text
+
+    post(signed_in, "update-claim", draft_claim, claim_fields(claim, topic=""))
+    assert Claim.objects.get(pk=draft_claim.pk).topic is None
+
+
+def test_the_editor_flags_offer_only_re_review(signed_in, draft_claim):
+    page = signed_in.get(url("claim", draft_claim)).text
+    assert 'name="editor_flags" value="needs_rereview"' in page
+    assert 'name="editor_flags" value="overstated"' not in page
+    response = post(
+        signed_in,
+        "update-claim",
+        draft_claim,
+        claim_fields(draft_claim, editor_flags=["overstated"]),
+    )
+    assert "Select a valid choice." in response.text
+    assert Claim.objects.get(pk=draft_claim.pk).version == draft_claim.version
+
+
+def test_the_page_lists_every_sentence_with_its_page_citations_and_flags(
+    signed_in, draft_claim, make_appearance
+):
+    trial = Study.objects.get(design="rct")
+    first = draft_claim.appearances.get()
+    other_page = Source.objects.create(title="A constructed second page")
+    second = make_appearance(
+        draft_claim, quote="Testolin, proven to boost recall.", source=other_page, cites=[trial]
+    )
+    make_appearance(draft_claim, quote="Testolin users recall more.", overstated=True)
+    text = signed_in.get(url("claim", draft_claim)).text
+    assert "3 sentences on 2 pages make this claim." in text
+    assert "Said on 2 pages" in text
+    for appearance in Appearance.objects.filter(claim=draft_claim):
+        assert f'id="ap-{appearance.pk}"' in text
+        assert appearance.quote in text
+    assert f'<a href="{other_page.get_absolute_url()}">A constructed second page</a>' in text
+    assert f'<a href="{first.source.get_absolute_url()}">{first.source.title}</a>' in text
+    number = second.citations.get().reference.number
+    assert f'[{number}] <a href="{trial.get_absolute_url()}">' in text
+    assert "Overstates its evidence" in text
+    assert text.count("Mark not overstated") == 1
+    assert text.count(">Mark overstated<") == 2
+
+
+def test_marking_one_sentence_overstated_changes_only_its_flags(
+    signed_in, editor, draft_claim, make_appearance
+):
+    first = draft_claim.appearances.get()
+    second = make_appearance(draft_claim, quote="Testolin, the recall pill.")
+    seen = Claim.objects.get(pk=draft_claim.pk)
+    response = post(signed_in, "set-overstated", draft_claim, {"overstated": "True"}, second.pk)
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assertTemplateUsed(response, "appearances")
+    assert response.text.lstrip().startswith('<section id="appearances"')
+    assert "Marked the sentence overstated." in response.text
+    # The verdict, the status and every version input follow out of band.
+    assert (
+        'id="verdict-panel" aria-labelledby="verdict-panel-heading" class="card" hx-swap-oob'
+        in response.text
+    )
+    assert 'hx-swap-oob="outerHTML:input.claim-version:not(' in response.text
+    claim = Claim.objects.get(pk=draft_claim.pk)
+    assert versions_in(response.text) == {str(claim.version)}
+    assert claim.version == seen.version + 1
+    second = Appearance.objects.get(pk=second.pk)
+    assert (second.overstated, second.flags) == (True, ["overstated"])
+    assert Appearance.objects.get(pk=first.pk).flags == []
+    assert (claim.flags, claim.verdict, claim.certainty) == (
+        seen.flags,
+        seen.verdict,
+        seen.certainty,
+    )
+    row = second.history.latest()
+    assert row.history_user == editor
+    assert "judged overstated" in row.history_change_reason
+    assert Claim.history.filter(id=claim.pk).latest().history_user == editor
+
+    post(signed_in, "set-overstated", draft_claim, {"overstated": "False"}, second.pk)
+    second = Appearance.objects.get(pk=second.pk)
+    assert (second.overstated, second.flags) == (False, [])
+
+    # Without JavaScript: back to the sentence.
+    plain = post(
+        signed_in, "set-overstated", draft_claim, {"overstated": "True"}, first.pk, htmx=False
+    )
+    assert plain["Location"] == url("claim", draft_claim) + f"#ap-{first.pk}"
+    assert Appearance.objects.get(pk=first.pk).flags == ["overstated"]
+
+
+def test_a_sentence_of_another_claim_is_not_found(signed_in, draft_claim, make_claim):
+    other = make_claim(draft_claim.compound, statement="Testolin is safe.")
+    theirs = other.appearances.get()
+    response = post(signed_in, "set-overstated", draft_claim, {"overstated": "True"}, theirs.pk)
+    assert response.status_code == 404
+    assert Appearance.objects.get(pk=theirs.pk).overstated is False
+
+
+def test_moving_a_sentence_takes_its_citations_and_regrades_both_claims(
+    signed_in, editor, draft_claim, make_claim, make_appearance, make_evidence
+):
+    trial = Study.objects.get(design="rct")
+    review = Study.objects.get(design="systematic_review")
+    weigh(signed_in, draft_claim, draft_claim.evidence.get(), stance="supports", design="rct")
+    # A sentence that really makes another claim, citing the review: it belongs there.
+    safety = make_claim(
+        draft_claim.compound,
+        statement="In healthy adults, Testolin causes no serious side effects.",
+        status="draft",
+    )
+    make_evidence(safety, trial, stance="no_effect")
+    moving = make_appearance(
+        draft_claim, quote="Testolin is safe, a review shows.", cites=[review, trial]
+    )
+    make_evidence(draft_claim, review, stance="contradicts")
+    Evidence.objects.filter(claim=draft_claim, study=trial).update(stance="no_effect")
+    claim = grades.regrade(Claim.objects.get(pk=draft_claim.pk), user=None, reason="Constructed")
+    assert Appearance.objects.get(pk=moving.pk).flags == ["citation_mismatch"]
+    assert claim.evidence.get(study=review).cited_by_source
+    safety_version = Claim.objects.get(pk=safety.pk).version
+
+    page = signed_in.get(url("claim", draft_claim)).text
+    assert f'<option value="{safety.pk}">{safety.pk}: In healthy adults, Testolin causes' in page
+    assert f'<option value="{draft_claim.pk}">' not in page  # not onto itself
+
+    response = post(signed_in, "move-appearance", draft_claim, {"to_claim": safety.pk}, moving.pk)
+    assert response.status_code == 200
+    assertTemplateUsed(response, "appearances")
+    assert f"Moved the sentence to claim {safety.pk}." in response.text
+    assert f'id="ap-{moving.pk}"' not in response.text
+    assert "Testolin is safe, a review shows." not in response.text
+    moved = Appearance.objects.get(pk=moving.pk)
+    assert moved.claim_id == safety.pk
+    assert {c.reference.study_id for c in moved.citations.select_related("reference")} == {
+        review.pk,
+        trial.pk,
+    }
+    # The review is linked to the claim it now backs, unweighed; the trial was already there.
+    target = Claim.objects.get(pk=safety.pk)
+    assert target.evidence.get(study=review).stance is None
+    assert target.evidence.get(study=review).cited_by_source
+    assert target.evidence.get(study=trial).stance == "no_effect"
+    assert target.version == safety_version + 1
+    assert target.history.latest().history_user == editor
+    # Against the trial's "no effect" the sentence now cites a study that does not back it.
+    assert moved.flags == ["citation_mismatch"]
+    source_claim = Claim.objects.get(pk=draft_claim.pk)
+    assert not source_claim.evidence.get(study=review).cited_by_source
+    assert source_claim.history.latest().history_change_reason == (
+        f"Sentence moved from claim {draft_claim.pk} to claim {safety.pk}"
+    )
+    assert moved.history.latest().history_user == editor
+
+
+def test_a_sentence_can_only_move_to_another_claim_of_the_compound(
+    signed_in, draft_claim, make_claim, make_compound
+):
+    appearance = draft_claim.appearances.get()
+    make_claim(draft_claim.compound, statement="Testolin is safe.")
+    foreign = make_claim(make_compound(name="Otherol"), statement="Otherol improves memory.")
+    response = post(
+        signed_in, "move-appearance", draft_claim, {"to_claim": foreign.pk}, appearance.pk
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.text
+    assert Appearance.objects.get(pk=appearance.pk).claim_id == draft_claim.pk
+    assert Claim.objects.get(pk=draft_claim.pk).version == draft_claim.version
+
+
+def test_a_claim_no_other_claim_shares_a_compound_with_offers_no_move(signed_in, draft_claim):
+    text = signed_in.get(url("claim", draft_claim)).text
+    assert 'id="appearances"' in text
+    assert "Move the sentence" not in text
+
+
+def _claim_page_size(claim, make_appearance, make_study, count):
+    for n in range(count):
+        page = Source.objects.create(title=f"A constructed page {n}")
+        make_appearance(
+            claim,
+            quote=f"Constructed sentence {n} making the claim.",
+            source=page,
+            cites=[make_study(title=f"A constructed study {n}")],
+            overstated=n % 2 == 0,
+        )
+
+
+def test_the_claim_page_query_count_does_not_grow_with_its_sentences(
+    signed_in, draft_claim, make_claim, make_appearance, make_study
+):
+    make_claim(draft_claim.compound, statement="Testolin is safe.")  # somewhere to move to
+    counted = []
+    for count in (1, 4):
+        _claim_page_size(draft_claim, make_appearance, make_study, count)
+        with CaptureQueriesContext(connection) as queries:
+            response = signed_in.get(url("claim", draft_claim))
+        assert response.status_code == 200
+        counted.append(len(queries))
+    assert draft_claim.appearances.count() == 6
+    assert counted[0] == counted[1]
 
 
 def test_adding_evidence_to_a_published_claim_puts_it_back_in_the_queue(signed_in, draft_claim):

@@ -19,7 +19,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from kb import exports
 from kb.demo import load_demo
-from kb.models import Claim, Evidence
+from kb.models import Appearance, Claim, Evidence, Source
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +27,25 @@ pytestmark = pytest.mark.django_db
 LANG_2013 = "23009193"  # Lang 2013, Int J Stroke 8(2):95-104, an RCT in the demo
 CHEN_2013 = "23656173"  # Chen 2013, pages "803-7" in MEDLINE's abbreviated form
 COCHRANE_STROKE_DOI = "10.1002/14651858.cd007026.pub7"
+# The CSV's columns when a claim was one sentence on one page: every one is still there.
+OLD_COLUMNS = (
+    "claim_id",
+    "claim_url",
+    "compound",
+    "quote",
+    "statement",
+    "population",
+    "outcome",
+    "kind",
+    "verdict",
+    "verdict_label",
+    "certainty",
+    "flags",
+    "source_title",
+    "source_url",
+    "studies",
+    "evidence",
+)
 
 
 @pytest.fixture
@@ -78,16 +97,35 @@ def assert_download(response, content_type: str, filename: str):
 # --- claims --------------------------------------------------------------------------------------
 
 
-def test_claims_csv_has_every_published_claim_and_reads_back(client, demo):
+def test_claims_csv_has_a_row_per_appearance_with_its_claims_grade(client, demo):
     response = client.get("/compounds/cerebrolysin/claims.csv")
     assert_download(response, "text/csv; charset=utf-8", "cerebrolysin-claims.csv")
     rows = parse_csv(response)
-    claims = {c.pk: c for c in Claim.objects.filter(compound=demo.compound, status="published")}
+    claims = {
+        c.pk: c
+        for c in Claim.objects.filter(compound=demo.compound, status="published").select_related(
+            "topic"
+        )
+    }
+    appearances = {a.pk: a for a in Appearance.objects.filter(claim__in=claims.values())}
     assert list(rows[0]) == list(exports.CLAIM_COLUMNS)
-    assert sorted(int(row["claim_id"]) for row in rows) == sorted(claims)
+    # Today's columns are all still there.
+    assert set(OLD_COLUMNS) <= set(exports.CLAIM_COLUMNS)
+    assert len(rows) == len(appearances) == 68
+    assert sorted(int(row["appearance_id"]) for row in rows) == sorted(appearances)
+    assert {int(row["claim_id"]) for row in rows} == set(claims)
     for row in rows:
         claim = claims[int(row["claim_id"])]
-        assert row["quote"] == claim.quote
+        appearance = appearances[int(row["appearance_id"])]
+        assert appearance.claim_id == claim.pk
+        assert row["statement"] == claim.statement
+        assert row["topic"] == claim.topic.name
+        assert row["quote"] == appearance.quote
+        assert row["source_title"] == demo.source.title
+        assert row["source_url"] == (demo.source.url or "")
+        numbers = sorted(appearance.citations.values_list("reference__number", flat=True))
+        assert row["references"] == "; ".join(str(n) for n in numbers)
+        assert row["appearance_flags"] == "; ".join(appearance.flags)
         assert row["verdict"] == claim.verdict
         assert row["certainty"] == (claim.certainty or "")
         assert row["flags"].split("; ") == claim.flags if claim.flags else row["flags"] == ""
@@ -95,11 +133,36 @@ def test_claims_csv_has_every_published_claim_and_reads_back(client, demo):
         assert int(row["studies"]) == claim.evidence.count()
     dependence = next(r for r in rows if r["quote"].startswith("Cerebrolysin can potentially"))
     assert f"DOI:{COCHRANE_STROKE_DOI} (no_effect)" in dependence["evidence"]
+    # A claim said several times has one row per sentence, each with the same grade.
+    by_claim = {}
+    for row in rows:
+        by_claim.setdefault(row["claim_id"], []).append(row)
+    repeated = [group for group in by_claim.values() if len(group) > 1]
+    assert repeated
+    for group in repeated:
+        assert len({(r["verdict"], r["certainty"], r["flags"], r["evidence"]) for r in group}) == 1
+    assert any(row["appearance_flags"] == "citation_mismatch" for row in rows)
 
 
-def test_exports_leave_drafts_out_even_for_editors(client, demo, editor):
-    draft = Claim.objects.create(
-        compound=demo.compound, quote="A constructed draft claim, not for export.", status="draft"
+def test_a_claim_no_page_makes_still_has_a_row(client, make_claim, make_study, make_evidence):
+    claim = make_claim(statement="Testolin (constructed) lowers blood pressure.", appearance=False)
+    make_evidence(claim, make_study(title="A constructed trial"), stance="supports")
+    [row] = parse_csv(client.get("/compounds/testolin/claims.csv"))
+    assert row["claim_id"] == str(claim.pk)
+    assert row["statement"] == claim.statement
+    assert row["studies"] == "1"
+    for column in ("appearance_id", "quote", "source_title", "source_url", "references"):
+        assert row[column] == "", column
+    [record] = client.get("/compounds/testolin/claims.json").json()["rows"]
+    assert record["claim_id"] == claim.pk
+    assert (record["appearance_id"], record["quote"], record["source"]) == (None, None, None)
+    assert (record["references"], record["appearance_flags"]) == ([], [])
+    assert len(record["evidence"]) == 1
+
+
+def test_exports_leave_drafts_out_even_for_editors(client, demo, editor, make_claim):
+    draft = make_claim(
+        demo.compound, quote="A constructed draft claim, not for export.", status="draft"
     )
     only_draft = Study.objects.create(
         title="A constructed study only a draft cites", pmid="990000001"
@@ -107,10 +170,10 @@ def test_exports_leave_drafts_out_even_for_editors(client, demo, editor):
     Evidence.objects.create(claim=draft, study=only_draft, stance="supports")
     client.login(username=editor.username, password=PASSWORD)
     # Editors see drafts on the page; the newest claim is on the last page (out of range: last).
-    assert draft.quote in client.get("/compounds/cerebrolysin/", {"page": "99"}).text
-    assert draft.quote not in client.get("/compounds/cerebrolysin/claims.csv").text
+    assert draft.statement in client.get("/compounds/cerebrolysin/", {"page": "99"}).text
+    assert draft.statement not in client.get("/compounds/cerebrolysin/claims.csv").text
     data = client.get("/compounds/cerebrolysin/claims.json").json()
-    assert draft.pk not in [claim["id"] for claim in data["claims"]]
+    assert draft.pk not in [row["claim_id"] for row in data["rows"]]
     for fmt in ("ris", "bib", "json"):
         text = client.get(f"/compounds/cerebrolysin/studies.{fmt}").text
         assert "990000001" not in text, fmt
@@ -120,10 +183,12 @@ def test_exports_leave_drafts_out_even_for_editors(client, demo, editor):
     "text", ['=HYPERLINK("http://example.invalid","x")', "+1", "-2+3", "@SUM(A1)", "\tx"]
 )
 def test_csv_cells_that_a_spreadsheet_would_run_are_made_text(client, make_claim, text):
-    make_claim(quote=text, statement=text)
+    page = Source.objects.create(title=text, url="https://example.org/constructed")
+    make_claim(quote=text, statement=text, source=page)
     rows = parse_csv(client.get("/compounds/testolin/claims.csv"))
     assert rows[0]["quote"] == "'" + text
     assert rows[0]["statement"] == "'" + text
+    assert rows[0]["source_title"] == "'" + text
 
 
 def test_safe_cell_leaves_ordinary_values_alone():
@@ -133,10 +198,30 @@ def test_safe_cell_leaves_ordinary_values_alone():
     assert exports.safe_cell("'=1") == "'=1"
 
 
-def test_claims_json_is_the_public_api_document_as_a_download(client, demo):
+def test_claims_json_has_the_csv_rows_with_typed_values_and_the_evidence(client, demo):
     response = client.get("/compounds/cerebrolysin/claims.json")
     assert_download(response, "application/json", "cerebrolysin-claims.json")
-    assert response.json() == client.get("/api/compounds/cerebrolysin/").json()
+    data = response.json()
+    assert set(data) == {"slug", "name", "rows"}
+    csv_rows = parse_csv(client.get("/compounds/cerebrolysin/claims.csv"))
+    rows = data["rows"]
+    assert len(rows) == len(csv_rows) == 68
+    fields = (set(exports.CLAIM_COLUMNS) - {"source_title", "source_url", "studies"}) | {"source"}
+    api = {c["id"]: c for c in client.get("/api/compounds/cerebrolysin/").json()["claims"]}
+    for row, csv_row in zip(rows, csv_rows, strict=True):
+        assert set(row) == fields
+        assert row["appearance_id"] == int(csv_row["appearance_id"])
+        assert row["quote"] == csv_row["quote"]
+        assert row["source"]["title"] == csv_row["source_title"]
+        assert "; ".join(row["flags"]) == csv_row["flags"]
+        assert "; ".join(str(n) for n in row["references"]) == csv_row["references"]
+        claim = api[row["claim_id"]]
+        # The claim's evidence in full, as the API gives it: nothing of today's download lost.
+        assert row["evidence"] == claim["evidence"]
+        assert row["topic"] == claim["topic"]
+        [appearance] = [a for a in claim["appearances"] if a["id"] == row["appearance_id"]]
+        assert row["source"] == appearance["source"]
+        assert row["appearance_flags"] == appearance["flags"]
 
 
 # --- study citations -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from kb.grading import (
     EvidenceItem,
     Grade,
     Judgements,
+    appearance_flags,
     effective_verdict,
     grade,
     grade26_sentence,
@@ -22,11 +23,10 @@ from studies.designs import Design
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def ev(design, stance, *, cited=False, indirect=(), harm=False, retracted=False):
+def ev(design, stance, *, indirect=(), harm=False, retracted=False):
     return EvidenceItem(
         design=design,
         stance=stance,
-        cited_by_source=cited,
         indirectness=frozenset(indirect),
         harm=harm,
         retracted=retracted,
@@ -62,10 +62,10 @@ def test_ungraded_until_marked_graded():
 
 
 def test_ungraded_claim_still_gets_its_computed_flags():
-    items = [ev(RCT, NULL, cited=True), ev(ANIMAL, FOR, retracted=True)]
+    items = [ev(RCT, NULL), ev(ANIMAL, FOR, retracted=True)]
     result = grade(items, NO_JUDGEMENTS, graded=False)
     assert result.verdict == "ungraded"
-    assert result.flags == {"contradicted_by_evidence", "citation_mismatch", "retracted_evidence"}
+    assert result.flags == {"contradicted_by_evidence", "retracted_evidence"}
 
 
 # --- The body of evidence ---------------------------------------------------------------------
@@ -430,30 +430,6 @@ FLAG_CASES = [
         [ev(RCT, FOR, harm=True, retracted=True)], "harm_signal", False, id="harm-not-if-retracted"
     ),
     pytest.param([ev(SR, OFF, harm=True)], "harm_signal", False, id="harm-not-from-off-topic-link"),
-    # citation_mismatch: a cited link that does not back the sentence
-    pytest.param([ev(RCT, OFF, cited=True)], "citation_mismatch", True, id="mismatch-off-topic"),
-    pytest.param([ev(RCT, NULL, cited=True)], "citation_mismatch", True, id="mismatch-no-effect"),
-    pytest.param(
-        [ev(CASES, AGAINST, cited=True)], "citation_mismatch", True, id="mismatch-contradicts"
-    ),
-    pytest.param(
-        [ev(None, OFF, cited=True)], "citation_mismatch", True, id="mismatch-unknown-design"
-    ),
-    pytest.param(
-        [ev(RCT, AGAINST, cited=True, retracted=True)],
-        "citation_mismatch",
-        True,
-        id="mismatch-counts-retracted-links",
-    ),
-    pytest.param(
-        [ev(RCT, FOR, cited=True), ev(ANIMAL, PART, cited=True)],
-        "citation_mismatch",
-        False,
-        id="mismatch-not-for-supporting-citations",
-    ),
-    pytest.param(
-        [ev(SR, AGAINST, cited=False)], "citation_mismatch", False, id="mismatch-not-if-uncited"
-    ),
     # extrapolated: every supporting link indirect or level 5, and at least one of them
     pytest.param([ev(ANIMAL, FOR)], "extrapolated", True, id="extrapolated-level-5-only"),
     pytest.param(
@@ -504,7 +480,7 @@ def test_computed_flags(items, flag, raised):
 
 def test_editor_flags_are_never_computed():
     everything = [
-        ev(design, stance, cited=True, indirect={"population"}, harm=True, retracted=retracted)
+        ev(design, stance, indirect={"population"}, harm=True, retracted=retracted)
         for design in [*Design.values, None]
         for stance in Stance.values
         for retracted in (False, True)
@@ -513,11 +489,32 @@ def test_editor_flags_are_never_computed():
     assert flags == {
         "contradicted_by_evidence",
         "harm_signal",
-        "citation_mismatch",
         "extrapolated",
         "retracted_evidence",
     }
-    assert not flags & {"overstated", "needs_rereview"}
+    # The sentence's flags (citation_mismatch, overstated) are never the proposition's.
+    assert not flags & {"citation_mismatch", "overstated", "needs_rereview"}
+
+
+# --- A sentence's flags: what its page cites, and the editor's overstated ------------------
+
+
+@pytest.mark.parametrize(
+    ("cited", "overstated", "flags"),
+    [
+        pytest.param([OFF], False, {"citation_mismatch"}, id="mismatch-off-topic"),
+        pytest.param([NULL], False, {"citation_mismatch"}, id="mismatch-no-effect"),
+        pytest.param([AGAINST], False, {"citation_mismatch"}, id="mismatch-contradicts"),
+        pytest.param([FOR, OFF], False, {"citation_mismatch"}, id="mismatch-any-cited-study"),
+        pytest.param([FOR, PART], False, set(), id="not-for-supporting-citations"),
+        pytest.param([None], False, set(), id="not-until-the-cited-study-is-weighed"),
+        pytest.param([], False, set(), id="nothing-cited"),
+        pytest.param([], True, {"overstated"}, id="overstated-by-the-editor"),
+        pytest.param([NULL], True, {"citation_mismatch", "overstated"}, id="both"),
+    ],
+)
+def test_appearance_flags(cited, overstated, flags):
+    assert appearance_flags(cited, overstated=overstated) == flags
 
 
 # --- Editor override --------------------------------------------------------------------------
@@ -691,7 +688,7 @@ def test_bad_input_is_rejected_with_a_clear_message(make, message):
 
 def test_stored_values_are_normalised():
     # What kb.models passes: JSON lists for codes, "" for blank CharFields.
-    item = EvidenceItem(design="", stance=FOR, cited_by_source=False, indirectness=["outcome"])
+    item = EvidenceItem(design="", stance=FOR, indirectness=["outcome"])
     assert (item.design, item.indirectness) == (None, frozenset({"outcome"}))
     assert Judgements(risk_of_bias="").risk_of_bias is None
 
@@ -713,16 +710,11 @@ def test_cerebrolysin_improves_recovery_after_stroke():
     evidence = [
         # Cochrane review of Cerebrolysin for acute ischaemic stroke (2023): probably no effect on
         # death, may increase serious non-fatal adverse events. Not in the article's references.
-        EvidenceItem(
-            design=Design.SYSTEMATIC_REVIEW,
-            stance=Stance.NO_EFFECT,
-            cited_by_source=False,
-            harm=True,
-        ),
+        EvidenceItem(design=Design.SYSTEMATIC_REVIEW, stance=Stance.NO_EFFECT, harm=True),
         # Lang et al. 2013 (Int J Stroke), reference 1: RCT with a neutral primary outcome.
-        EvidenceItem(design=Design.RCT, stance=Stance.NO_EFFECT, cited_by_source=True),
+        EvidenceItem(design=Design.RCT, stance=Stance.NO_EFFECT),
         # Brainin 2018 (Expert Rev Neurother), reference 5: an expert review, level 5d.
-        EvidenceItem(design=Design.OPINION, stance=Stance.SUPPORTS, cited_by_source=True),
+        EvidenceItem(design=Design.OPINION, stance=Stance.SUPPORTS),
     ]
     # The editor rates the Cochrane body of evidence down once (illustrative: one serious domain).
     judgements = Judgements(risk_of_bias="serious")
@@ -738,9 +730,11 @@ def test_cerebrolysin_improves_recovery_after_stroke():
     assert result.flags == {
         Flag.CONTRADICTED_BY_EVIDENCE,  # Cochrane and Lang find no effect
         Flag.HARM_SIGNAL,  # Cochrane: more serious non-fatal adverse events
-        Flag.CITATION_MISMATCH,  # the article cites Lang, which found no effect
-        Flag.EXTRAPOLATED,  # its only supporting citation is expert opinion
+        Flag.EXTRAPOLATED,  # its only supporting study is expert opinion
     }
+    # The article's sentence cites Lang (reference 1), which found no effect, and Brainin.
+    cited = [Stance.NO_EFFECT, Stance.SUPPORTS]
+    assert appearance_flags(cited, overstated=False) == {Flag.CITATION_MISMATCH}
     assert (
         grade26_sentence(
             result.verdict, result.certainty, "Cerebrolysin improves recovery after stroke"

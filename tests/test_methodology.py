@@ -57,7 +57,7 @@ def test_the_design_ladder_is_the_codes_levels_and_starting_certainty():
     for design in Design:
         # One supporting study of the design alone: the rules say where certainty starts.
         result = grade(
-            [EvidenceItem(design=design, stance=Stance.SUPPORTS, cited_by_source=False)],
+            [EvidenceItem(design=design, stance=Stance.SUPPORTS)],
             Judgements(),
             graded=True,
         )

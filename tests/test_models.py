@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from kb.models import Claim, Evidence
+from kb.models import Appearance, Citation, Claim, Evidence, Reference, Source
 from kb.services import claims, grades
 from kb.vocabulary import Flag, Verdict
 from studies.models import Study
@@ -147,3 +147,66 @@ def test_a_study_reclassified_by_an_administrator_regrades_the_claims_using_it(
     assert claim.history.first().history_change_reason == (
         f"Grade recomputed: study {study.pk} changed"
     )
+
+
+# --- Claims and the sentences that make them ------------------------------------------------
+
+
+def test_a_claim_needs_a_statement(make_claim):
+    claim = make_claim()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Claim.objects.filter(pk=claim.pk).update(statement="  \n")
+
+
+def test_a_sentence_makes_a_claim_once_per_page_but_may_make_two_claims(
+    make_claim, make_appearance, source
+):
+    first = make_claim(quote="Testolin sharpens memory and lifts mood.", source=source)
+    second = make_claim(first.compound, statement="Testolin lifts mood.", appearance=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appearance.objects.create(claim=first, source=source, quote=first.statement)
+    make_appearance(second, source=source, quote="Testolin sharpens memory and lifts mood.")
+    assert Appearance.objects.filter(quote__startswith="Testolin sharpens").count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appearance.objects.create(claim=first, source=source, quote=" ")
+
+
+def test_cited_by_source_is_read_from_the_sentences_citations_and_cannot_disagree(
+    make_claim, make_appearance, make_study, make_evidence
+):
+    claim = make_claim()
+    cited, uncited = make_study(design="rct"), make_study(design="rct")
+    other_page = make_appearance(claim, source=Source.objects.create(title="Another page"))
+    make_evidence(claim, uncited)
+    make_evidence(claim, cited)
+    assert {e.study_id: e.cited_by_source for e in claim.evidence.all()} == {
+        cited.pk: False,
+        uncited.pk: False,
+    }
+    reference = Reference.objects.create(source=other_page.source, number=1, text="x", study=cited)
+    citation = Citation.objects.create(appearance=other_page, reference=reference)
+    assert {e.study_id: e.cited_by_source for e in claim.evidence.all()} == {
+        cited.pk: True,
+        uncited.pk: False,
+    }
+    # A citation on a sentence of another claim says nothing about this one.
+    elsewhere = make_claim(claim.compound, statement="Testolin lifts mood.")
+    citation.appearance = elsewhere.appearances.get()
+    citation.save()
+    assert not Evidence.objects.get(claim=claim, study=cited).cited_by_source
+
+
+def test_a_sentence_citing_a_study_that_does_not_back_the_claim_is_flagged_not_the_claim(
+    make_claim, make_appearance, make_study, make_evidence
+):
+    claim = make_claim()
+    trial = make_study(design="rct")
+    make_evidence(claim, trial, stance="no_effect")
+    quiet = claim.appearances.get()
+    citing = make_appearance(
+        claim, source=Source.objects.create(title="Another page"), cites=[trial]
+    )
+    citing.refresh_from_db()
+    quiet.refresh_from_db()
+    assert (quiet.flags, citing.flags) == ([], [Flag.CITATION_MISMATCH])
+    assert Flag.CITATION_MISMATCH not in Claim.objects.get(pk=claim.pk).flags

@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kb import selectors, views
-from kb.models import Citation, Reference
+from kb.history import claim_history
+from kb.models import Evidence, Source, Topic
 from kb.services import grades
 
 pytestmark = pytest.mark.django_db
@@ -17,16 +18,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def graded_compound(make_compound, make_claim, make_study, make_evidence, source):
     compound = make_compound(name="Testolin", summary="A constructed compound for tests.")
+    topic = Topic.objects.create(name="Boredom (constructed)", slug="boredom")
     review = make_study(title="A constructed review", design="systematic_review", year=2023)
     trial = make_study(title="A constructed trial", design="rct", year=2019)
-    published = make_claim(compound, quote="Testolin cures boredom.", source=source)
-    make_evidence(published, trial, stance="supports", cited_by_source=True)
+    published = make_claim(compound, quote="Testolin cures boredom.", source=source, topic=topic)
+    make_evidence(published, trial, stance="supports", cited=True)
     make_evidence(published, review, stance="no_effect", harm=True)
     published.graded_at = published.created_at
     grades.regrade(published, user=None, reason="Constructed: graded")
-    make_claim(compound, quote="Testolin makes you fly.", status="draft")
-    reference = Reference.objects.create(source=source, number=1, text="Trial 2019", study=trial)
-    Citation.objects.create(claim=published, reference=reference)
+    make_claim(compound, quote="Testolin makes you fly.", status="draft", source=source)
     return compound
 
 
@@ -57,7 +57,8 @@ def test_claim_page_orders_evidence_by_design_level(client, graded_compound):
     response = client.get(f"/claims/{claim.pk}/")
     text = response.text
     assert response.status_code == 200
-    assert text.index("A constructed review") < text.index("A constructed trial")
+    table = text[text.index('<table class="evidence">') :]
+    assert table.index("A constructed review") < table.index("A constructed trial")
     assert "Risk of bias" in text
 
 
@@ -65,7 +66,7 @@ def test_draft_claims_are_invisible_to_anonymous_readers(client, graded_compound
     draft = graded_compound.claims.get(status="draft")
     assert client.get(f"/claims/{draft.pk}/").status_code == 404
     api = client.get("/api/compounds/testolin/").json()
-    assert [c["quote"] for c in api["claims"]] == ["Testolin cures boredom."]
+    assert [c["statement"] for c in api["claims"]] == ["Testolin cures boredom."]
 
 
 def test_study_and_source_pages(client, graded_compound, source):
@@ -96,11 +97,11 @@ def test_anonymous_writes_are_refused(client, graded_compound, method, url):
 
 def test_anonymous_users_cannot_write_through_the_admin(client, graded_compound):
     claim = graded_compound.claims.first()
-    response = client.post(f"/admin/kb/claim/{claim.pk}/change/", {"quote": "hacked"})
+    response = client.post(f"/admin/kb/claim/{claim.pk}/change/", {"statement": "hacked"})
     assert response.status_code == 302
     assert "/admin/login/" in response.headers["Location"]
     claim.refresh_from_db()
-    assert claim.quote != "hacked"
+    assert claim.statement != "hacked"
 
 
 def _queries(client, url):
@@ -109,14 +110,29 @@ def _queries(client, url):
     return len(queries)
 
 
-@pytest.mark.parametrize("url", ["/compounds/testolin/", "/api/compounds/testolin/"])
-def test_query_count_does_not_grow_with_claims(
-    client, graded_compound, make_claim, make_study, make_evidence, url
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/compounds/testolin/",
+        "/compounds/testolin/?topic=boredom&kind=benefit",
+        "/compounds/testolin/?flag=harm_signal",
+        "/api/compounds/testolin/",
+        "/compounds/testolin/claims.csv",
+        "/compounds/testolin/claims.json",
+    ],
+)
+def test_query_count_does_not_grow_with_claims_or_appearances(
+    client, graded_compound, make_claim, make_study, make_evidence, make_appearance, source, url
 ):
     before = _queries(client, url)
+    topic = Topic.objects.get(slug="boredom")
+    shared = Source.objects.create(title="Another constructed page selling Testolin")
     for n in range(20):
-        claim = make_claim(graded_compound, quote=f"Testolin claim {n}.")
-        make_evidence(claim, make_study(design="rct"), stance="supports")
+        claim = make_claim(graded_compound, quote=f"Testolin claim {n}.", topic=topic)
+        study = make_study(design="rct")
+        make_evidence(claim, study, stance="no_effect", cited=True)
+        make_appearance(claim, quote=f"Testolin claim {n}, again.", source=shared, cites=[study])
+        make_appearance(claim, quote=f"Testolin claim {n}, thrice.", source=source)
     assert _queries(client, url) == before
 
 
@@ -138,7 +154,7 @@ def seventy_claims(make_compound, make_claim):
             compound,
             quote=f"Pagolin (constructed) claim number {n}.",
             kind="safety" if n % 7 == 0 else "benefit",
-            editor_flags=["overstated"] if n % 2 == 0 else [],
+            overstated=n % 2 == 0,
         )
         for n in range(70)
     ]
@@ -205,7 +221,11 @@ def test_page_links_keep_the_filters_and_the_counts_cover_all_claims(client, sev
     assert '<option value="safety">Safety (10)</option>' in second.text
     assert '<option value="overstated">Overstated (35)</option>' in second.text
     both = client.get(PAGED, {"kind": "benefit", "flag": "overstated"})
-    expected = [c.pk for c in seventy_claims if c.kind == "benefit" and "overstated" in c.flags]
+    expected = [
+        c.pk
+        for c in seventy_claims
+        if c.kind == "benefit" and "overstated" in c.appearances.get().flags
+    ]
     assert shown(both) == expected
     assert f"{len(expected)} of 70 claims match the filters." in both.text
     assert 'aria-label="Claim pages"' not in both.text
@@ -260,7 +280,7 @@ def test_api_and_exports_still_hold_every_claim(client, seventy_claims):
     assert len(client.get("/api/compounds/pagolin/").json()["claims"]) == 70
     rows = client.get("/compounds/pagolin/claims.csv").content.decode().splitlines()
     assert len(rows) == 1 + 70
-    assert len(client.get("/compounds/pagolin/claims.json").json()["claims"]) == 70
+    assert len(client.get("/compounds/pagolin/claims.json").json()["rows"]) == 70
 
 
 def test_many_pages_are_elided_around_the_current_one():
@@ -274,3 +294,286 @@ def test_many_pages_are_elided_around_the_current_one():
     assert links["next"] == "/compounds/x/?verdict=unproven&page=11"
     assert links["pages"][0][1] == "/compounds/x/?verdict=unproven"
     assert links["pages"][1][1] == ""  # the ellipsis is not a link
+
+
+# --- claims with several appearances -------------------------------------------------------------
+
+
+@pytest.fixture
+def repeated(make_compound, make_claim, make_appearance, make_study, make_evidence, source):
+    """Constructed: one claim said three times on two pages (one sentence citing a study that
+    does not back it, one overstated), one said once, one said on no page, and a draft said on
+    the first page."""
+    compound = make_compound(name="Repetol")
+    stroke = Topic.objects.create(name="Stroke (constructed)", slug="stroke", position=1)
+    safety = Topic.objects.create(name="Safety (constructed)", slug="safety", position=2)
+    other = Source.objects.create(title="A second constructed page selling Repetol")
+    trial = make_study(title="A constructed trial of Repetol", design="rct", year=2018)
+    review = make_study(title="A constructed review of Repetol", design="systematic_review")
+    said_thrice = make_claim(
+        compound,
+        statement="In adults after stroke, Repetol improves recovery.",
+        quote="Repetol <b>speeds</b> recovery after a stroke.",
+        source=source,
+        position=4,
+        topic=stroke,
+    )
+    make_evidence(said_thrice, trial, stance="supports", cited=True)
+    make_evidence(said_thrice, review, stance="no_effect")
+    mismatch = make_appearance(
+        said_thrice,
+        quote="Stroke patients recover faster with Repetol.",
+        source=source,
+        position=1,
+        cites=[review],
+    )
+    overstated = make_appearance(
+        said_thrice, quote="Repetol cures stroke.", source=other, position=0, overstated=True
+    )
+    said_once = make_claim(
+        compound, quote="Repetol is safe.", source=other, position=2, topic=safety
+    )
+    unsaid = make_claim(compound, statement="Repetol lowers blood pressure.", appearance=False)
+    draft = make_claim(
+        compound, quote="Repetol (draft) helps memory.", source=source, position=2, status="draft"
+    )
+    return {
+        "compound": compound,
+        "said_thrice": said_thrice,
+        "said_once": said_once,
+        "unsaid": unsaid,
+        "draft": draft,
+        "mismatch": mismatch,
+        "overstated": overstated,
+        "source": source,
+        "other": other,
+        "trial": trial,
+        "review": review,
+    }
+
+
+def claim_items(response) -> dict[int, str]:
+    items = re.findall(
+        r'<li class="claim" id="claim-(\d+)">(.*?)</li>\s*(?=<li class="claim"|</ol>)',
+        response.text,
+        re.S,
+    )
+    return {int(pk): html for pk, html in items}
+
+
+def test_compound_page_lists_propositions_with_the_pages_that_make_them(client, repeated):
+    response = client.get("/compounds/repetol/")
+    items = claim_items(response)
+    thrice, once, unsaid = (repeated[k].pk for k in ("said_thrice", "said_once", "unsaid"))
+    assert list(items) == [thrice, once, unsaid]
+    assert "In adults after stroke, Repetol improves recovery." in items[thrice]
+    assert "Said on 2 pages in 3 sentences" in items[thrice]
+    assert "Stroke (constructed)" in items[thrice]
+    assert "Said on 1 page ·" in items[once]
+    assert "Safety (constructed)" in items[once]
+    assert "Not yet found on any page" in items[unsaid]
+    # The sentences' flags, with how many of the claim's sentences have each.
+    assert (
+        "Cited study does not back the sentence <small>(1 of 3 sentences)</small>"
+        in (items[thrice])
+    )
+    assert "Overstates its evidence <small>(1 of 3 sentences)</small>" in items[thrice]
+    assert 'class="flag"' not in items[once]
+    assert "Repetol (draft) helps memory." not in response.text
+
+
+def test_topic_filter_and_its_counts(client, repeated):
+    response = client.get("/compounds/repetol/", {"topic": "safety"})
+    assert shown(response) == [repeated["said_once"].pk]
+    assert "1 of 3 claims match the filters." in response.text
+    assert '<label for="filter-topic">Topic</label>' in response.text
+    assert '<option value="safety" selected>Safety (constructed) (1)</option>' in response.text
+    assert '<option value="stroke">Stroke (constructed) (1)</option>' in response.text
+    combined = client.get("/compounds/repetol/", {"topic": "stroke", "kind": "safety"})
+    assert shown(combined) == []
+    unknown = client.get("/compounds/repetol/", {"topic": "nowhere"})
+    assert "There is no topic &#x27;nowhere&#x27;; showing every topic." in unknown.text
+    assert len(shown(unknown)) == 3
+
+
+@pytest.mark.parametrize("flag", ["citation_mismatch", "overstated"])
+def test_sentence_flags_filter_claims_with_any_sentence_that_has_them(client, repeated, flag):
+    response = client.get("/compounds/repetol/", {"flag": flag})
+    assert shown(response) == [repeated["said_thrice"].pk]
+    label = selectors.FLAG_FILTER_LABELS[flag]
+    # Counted as claims, not sentences: one claim, whichever of its sentences has the flag.
+    assert f'<option value="{flag}" selected>{label} (1)</option>' in response.text
+    assert ("citation_mismatch", "Citation mismatch", 1) in response.context["facets"]["flag"]
+    assert repeated["said_thrice"].flags == []  # a sentence's flag, not the proposition's
+
+
+def test_sentence_flag_filter_query_count_does_not_grow(
+    client, repeated, make_claim, make_appearance
+):
+    url = "/compounds/repetol/?flag=citation_mismatch"
+    before = _queries(client, url)
+    review = repeated["review"]
+    for n in range(10):
+        claim = make_claim(
+            repeated["compound"], quote=f"Repetol claim {n}.", source=repeated["other"]
+        )
+        Evidence.objects.create(claim=claim, study=review, stance="contradicts")
+        make_appearance(claim, quote=f"Repetol claim {n}, cited.", cites=[review])
+    assert len(shown(client.get(url))) == 11
+    assert _queries(client, url) == before
+
+
+def test_claim_page_lists_every_sentence_with_its_source_citations_and_flags(client, repeated):
+    claim = repeated["said_thrice"]
+    response = client.get(f"/claims/{claim.pk}/")
+    text = response.text
+    assert "<h1>In adults after stroke, Repetol improves recovery.</h1>" in text
+    assert claim.statement in response.context["summary_sentence"]
+    assert "Said on 2 pages in 3 sentences" in text
+    appearances = response.context["appearances"]
+    # By source, then place on the page.
+    assert [a.quote for a in appearances] == [
+        "Stroke patients recover faster with Repetol.",
+        "Repetol <b>speeds</b> recovery after a stroke.",
+        "Repetol cures stroke.",
+    ]
+    assert "Repetol &lt;b&gt;speeds&lt;/b&gt; recovery" in text
+    assert "<b>speeds</b>" not in text
+    section = text[text.index('id="appearances-heading"') : text.index('id="evidence-heading"')]
+    for appearance in appearances:
+        assert f'id="appearance-{appearance.pk}"' in section
+    assert section.count(f'href="/sources/{repeated["source"].pk}/"') == 2
+    assert section.count(f'href="/sources/{repeated["other"].pk}/"') == 1
+    # Each sentence's citations: the reference number and the resolved study.
+    mismatch = section[section.index(f'id="appearance-{repeated["mismatch"].pk}"') :]
+    mismatch = mismatch[: mismatch.index("</li>\n      \n      <li")]
+    number = repeated["mismatch"].citations.get().reference.number
+    assert f'[{number}] <a href="/studies/{repeated["review"].pk}/">' in mismatch
+    assert "Cited study does not back the sentence" in mismatch
+    overstated = section[section.index(f'id="appearance-{repeated["overstated"].pk}"') :]
+    assert "Cites no reference." in overstated
+    assert "Overstates its evidence" in overstated
+
+
+def test_claim_page_query_count_does_not_grow_with_appearances(
+    client, repeated, make_appearance, make_study
+):
+    claim = repeated["said_thrice"]
+    url = f"/claims/{claim.pk}/"
+    before = _queries(client, url)
+    for n in range(10):
+        page = Source.objects.create(title=f"Constructed page {n}")
+        make_appearance(
+            claim, quote=f"Repetol claim, page {n}.", source=page, cites=[repeated["trial"]]
+        )
+    assert len(client.get(url).context["appearances"]) == 13
+    assert _queries(client, url) == before
+
+
+def test_claim_without_a_page_has_a_page_of_its_own(client, repeated):
+    response = client.get(f"/claims/{repeated['unsaid'].pk}/")
+    assert response.status_code == 200
+    assert "Not yet found on any page." in response.text
+    assert "No page making this claim has been recorded." in response.text
+
+
+def test_source_page_lists_its_sentences_in_page_order_with_the_citation_audit(
+    client, repeated, editor
+):
+    source = repeated["source"]
+    response = client.get(f"/sources/{source.pk}/")
+    appearances = response.context["appearances"]
+    assert [a.quote for a in appearances] == [
+        "Stroke patients recover faster with Repetol.",
+        "Repetol <b>speeds</b> recovery after a stroke.",
+    ]
+    assert "Repetol (draft) helps memory." not in response.text
+    sites = response.context["sites"]
+    assert [(s.appearance.pk, s.study, s.evidence.stance, s.backs) for s in sites] == [
+        (repeated["mismatch"].pk, repeated["review"], "no_effect", "Does not back it"),
+        (appearances[1].pk, repeated["trial"], "supports", "Backs it"),
+    ]
+    text = response.text
+    assert "Of this page's 2 citations, 2 have been weighed" in text
+    assert "<strong>1 supports it</strong> and 0 partially." in text
+    start = text.index('<table class="audit">')
+    audit = text[start : text.index("</table>", start)]
+    claim_url = repeated["said_thrice"].get_absolute_url()
+    assert f'<a href="{claim_url}#appearance-{repeated["mismatch"].pk}">' in audit
+    assert "<td>Does not back it</td>" in audit
+    assert "<td>Backs it</td>" in audit
+    assert "Sentences on this page (2, making 1 claim)" in text
+    # Editors see the drafts' sentences too.
+    client.force_login(editor)
+    as_editor = client.get(f"/sources/{source.pk}/")
+    assert "Repetol (draft) helps memory." in as_editor.text
+    assert len(as_editor.context["appearances"]) == 3
+
+
+def test_source_audit_says_when_a_cited_study_is_not_weighed_or_not_resolved(
+    client, repeated, make_appearance, make_study
+):
+    unweighed = make_study(title="A constructed study nobody weighed")
+    appearance = make_appearance(
+        repeated["said_once"], quote="Repetol is safe, see [9].", cites=[unweighed]
+    )
+    reference = appearance.citations.get().reference
+    reference.study = None
+    reference.save()
+    make_appearance(repeated["said_once"], quote="Repetol is very safe.", cites=[unweighed])
+    response = client.get(f"/sources/{repeated['other'].pk}/")
+    backs = [site.backs for site in response.context["sites"]]
+    assert backs == ["Unresolved reference", "Not yet weighed"]
+    assert "Not yet weighed" in response.text
+
+
+def test_source_page_query_count_does_not_grow_with_appearances(
+    client, repeated, make_claim, make_appearance, make_evidence, make_study
+):
+    url = f"/sources/{repeated['source'].pk}/"
+    before = _queries(client, url)
+    for n in range(10):
+        claim = make_claim(
+            repeated["compound"], quote=f"Repetol claim {n}.", source=repeated["source"]
+        )
+        study = make_study(design="rct")
+        make_evidence(claim, study, stance="partially_supports", cited=True)
+        make_appearance(claim, quote=f"Repetol claim {n}, again.", cites=[study])
+    response = client.get(url)
+    assert len(response.context["appearances"]) == 22
+    assert "and 20 partially" in response.text
+    assert _queries(client, url) == before
+
+
+def test_study_page_says_whether_a_page_cites_it_for_each_claim(client, repeated):
+    review = client.get(f"/studies/{repeated['review'].pk}/").text
+    assert "a page making the claim cites this study for it" in review
+    unsaid_study = repeated["trial"]
+    trial = client.get(f"/studies/{unsaid_study.pk}/").text
+    assert "In adults after stroke, Repetol improves recovery." in trial
+    assert "a page making the claim cites this study for it" in trial
+
+
+def test_study_page_says_when_no_page_cites_it(client, repeated, make_study, make_evidence):
+    study = make_study(title="A constructed study weighed but not cited")
+    make_evidence(repeated["unsaid"], study, stance="contradicts")
+    text = client.get(f"/studies/{study.pk}/").text
+    assert "Repetol lowers blood pressure." in text
+    assert "no page making the claim cites this study" in text
+
+
+def test_claim_history_includes_its_sentences_and_their_pages(repeated):
+    entries = claim_history(repeated["said_thrice"])
+    what = {entry.what for entry in entries}
+    assert "Sentence: Stroke patients recover faster with Repetol." in what
+    assert "Sentence: Repetol cures stroke." in what
+    assert f"Source: {repeated['source'].title}" in what
+    assert f"Source: {repeated['other'].title}" in what
+    # The sentence's flags were recorded as they were derived.
+    changed = [
+        change.field
+        for entry in entries
+        if entry.what == "Sentence: Stroke patients recover faster with Repetol."
+        for change in entry.changes
+    ]
+    assert "flags" in changed

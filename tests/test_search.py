@@ -1,5 +1,5 @@
 """What researchers expect of the public site: search over claims and studies (PostgreSQL full
-text, with the plain fallback `make run` uses on SQLite), and the compound page's filters.
+text), and the compound page's filters.
 
 Most tests run on the real Cerebrolysin demo; claims and studies made here are constructed
 (PMIDs from 990000000, no DOIs outside 10.5555/) and say so.
@@ -15,13 +15,15 @@ from editor_support import PASSWORD
 
 from kb import search
 from kb.demo import load_demo
-from kb.models import Claim
+from kb.models import Claim, Topic
 from kb.vocabulary import ClaimKind, Flag, Verdict
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
 
-DEPENDENCE_CLAIM = "Cerebrolysin can potentially reduce the level of dependence in stroke patients"
+# The demo's claim and the seed page's sentence that makes it.
+DEPENDENCE_CLAIM = "Cerebrolysin reduces death or dependency in adults with acute ischaemic stroke"
+DEPENDENCE_QUOTE = "Cerebrolysin can potentially reduce the level of dependence in stroke patients"
 COCHRANE_STROKE_DOI = "10.1002/14651858.cd007026.pub7"
 LANG_2013_PMID = "23009193"
 
@@ -31,8 +33,12 @@ def demo():
     return load_demo()
 
 
-def claim_quotes(response) -> list[str]:
-    return [claim.quote for claim in response.context["claims"]]
+def claim_statements(response) -> list[str]:
+    return [claim.statement for claim in response.context["claims"]]
+
+
+def quotes_of(claim) -> str:
+    return " ".join(claim.appearances.values_list("quote", flat=True))
 
 
 def queries(client, url, **headers) -> int:
@@ -47,13 +53,17 @@ def queries(client, url, **headers) -> int:
 def test_stroke_finds_the_stroke_claims_best_match_first(client, demo):
     response = client.get("/search/", {"q": "stroke"})
     assert response.status_code == 200
-    quotes = [claim.quote for claim in response.context["claims"]]
-    assert DEPENDENCE_CLAIM in quotes
+    claims = list(response.context["claims"])
+    statements = [claim.statement for claim in claims]
+    assert DEPENDENCE_CLAIM in statements
     assert DEPENDENCE_CLAIM in response.text
-    # Ranked: claims whose quote says "stroke" come before those whose statement alone does.
-    in_quote = ["stroke" in quote.lower() for quote in quotes]
-    assert in_quote == sorted(in_quote, reverse=True)
-    assert in_quote.count(False) >= 1
+    # Ranked: claims whose statement says "stroke" come before those only a page's sentence
+    # making them does.
+    in_statement = ["stroke" in statement.lower() for statement in statements]
+    assert in_statement == sorted(in_statement, reverse=True)
+    assert in_statement.count(False) >= 1
+    assert all("stroke" in quotes_of(c).lower() for c in claims if "stroke" not in c.statement)
+    assert len(statements) == len(set(statements))  # one result per claim
     ranks = [claim.rank for claim in response.context["claims"]]
     assert ranks == sorted(ranks, reverse=True)
     # Studies too, each linking to its record.
@@ -65,15 +75,18 @@ def test_stroke_finds_the_stroke_claims_best_match_first(client, demo):
 
 def test_english_stemming_and_websearch_syntax(demo):
     # "strokes" stems to stroke; a minus excludes a word; quotes ask for a phrase.
-    def quotes(query):
-        return [claim.quote for claim in search.search(query, AnonymousUser()).claims]
+    def found(query):
+        return list(search.search(query, AnonymousUser()).claims)
 
-    assert DEPENDENCE_CLAIM in quotes("strokes")
-    assert DEPENDENCE_CLAIM not in quotes("stroke -dependence")
-    assert quotes("stroke -dependence")
-    phrase = quotes('"functional outcome"')
+    assert DEPENDENCE_CLAIM in [claim.statement for claim in found("strokes")]
+    assert DEPENDENCE_CLAIM not in [claim.statement for claim in found("stroke -dependence")]
+    assert found("stroke -dependence")
+    phrase = found('"functional outcome"')
     assert phrase
-    assert all("functional outcome" in Claim.objects.get(quote=q).statement for q in phrase)
+    assert all(
+        "functional outcome" in (claim.statement + " " + quotes_of(claim)).lower()
+        for claim in phrase
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,7 +136,7 @@ def draft(make_compound, make_claim):
 
 def test_drafts_never_appear_for_anonymous_readers(client, draft):
     response = client.get("/search/", {"q": "Testolin stroke"})
-    assert claim_quotes(response) == ["Testolin (constructed) helps after a stroke, published."]
+    assert claim_statements(response) == ["Testolin (constructed) helps after a stroke, published."]
     assert "reverses stroke damage" not in response.text
     htmx = client.get(
         "/search/",
@@ -136,7 +149,7 @@ def test_drafts_never_appear_for_anonymous_readers(client, draft):
 def test_editors_find_drafts_marked_as_drafts(client, draft, editor):
     client.login(username=editor.username, password=PASSWORD)
     response = client.get("/search/", {"q": "Testolin stroke"})
-    assert draft.quote in claim_quotes(response)
+    assert draft.statement in claim_statements(response)
     assert '<span class="badge draft">Draft</span>' in response.text
 
 
@@ -232,18 +245,6 @@ def test_query_syntax_characters_are_not_errors(client, demo):
         assert client.get("/search/", {"q": query}).status_code == 200, query
 
 
-def test_sqlite_fallback_needs_every_word_and_finds_identifiers(demo, monkeypatch):
-    # `make run` serves SQLite, where search is a plain word-by-word match.
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    anonymous = AnonymousUser()
-    quotes = [c.quote for c in search.search("stroke dependence", anonymous).claims]
-    assert quotes == [DEPENDENCE_CLAIM]
-    assert not search.search("stroke zzzunknownword", anonymous).claims.exists()
-    by_doi = search.search("https://doi.org/10.1002/14651858.CD007026.pub7", anonymous)
-    assert [s.doi for s in by_doi.studies] == [COCHRANE_STROKE_DOI]
-    assert [s.pmid for s in search.search(LANG_2013_PMID, anonymous).studies] == [LANG_2013_PMID]
-
-
 # --- the compound page's filters ---------------------------------------------------------------
 
 
@@ -258,10 +259,10 @@ def test_filter_by_verdict_kind_and_flag(client, demo):
         ("kind", ClaimKind.SAFETY, lambda c: c.kind == ClaimKind.SAFETY),
         ("flag", Flag.HARM_SIGNAL, lambda c: Flag.HARM_SIGNAL in c.flags),
     ]:
-        expected = sorted(c.quote for c in claims if matches(c))
+        expected = sorted(c.statement for c in claims if matches(c))
         assert expected, f"the demo has no claim with {name}={value}"
         response = client.get("/compounds/cerebrolysin/", {name: value})
-        assert sorted(claim_quotes(response)) == expected, name
+        assert sorted(claim_statements(response)) == expected, name
         assert response.text.count('<li class="claim"') == len(expected)
         assert f"{len(expected)} of {len(claims)} claims match the filters." in response.text
 
@@ -272,9 +273,11 @@ def test_filters_combine_and_counts_still_cover_every_claim(client, demo):
         "/compounds/cerebrolysin/", {"kind": "benefit", "flag": Flag.CONTRADICTED_BY_EVIDENCE}
     )
     expected = sorted(
-        c.quote for c in claims if c.kind == "benefit" and Flag.CONTRADICTED_BY_EVIDENCE in c.flags
+        c.statement
+        for c in claims
+        if c.kind == "benefit" and Flag.CONTRADICTED_BY_EVIDENCE in c.flags
     )
-    assert sorted(claim_quotes(response)) == expected
+    assert sorted(claim_statements(response)) == expected
     # The verdict table and the option counts are those of all the compound's claims.
     unproven = sum(c.verdict == Verdict.UNPROVEN for c in claims)
     assert ("unproven", "Unproven", unproven) in response.context["verdict_counts"]
@@ -289,7 +292,7 @@ def test_filter_form_swaps_only_the_claim_list_with_htmx(client, demo):
     form = re.search(r'<form method="get"[^>]*class="claim-filters"[^>]*>', page, re.S).group(0)
     assert 'hx-target="#claim-list"' in form
     assert 'hx-push-url="true"' in form
-    for name in ("verdict", "kind", "flag"):
+    for name in ("topic", "verdict", "kind", "flag"):
         assert f'<label for="filter-{name}">' in page
     response = client.get(
         "/compounds/cerebrolysin/",
@@ -311,4 +314,64 @@ def test_an_unknown_filter_value_is_named_and_ignored(client, demo):
 
 def test_filtered_page_query_count_is_the_unfiltered_one(client, demo):
     url = "/compounds/cerebrolysin/"
-    assert queries(client, url + "?flag=harm_signal&kind=benefit") == queries(client, url)
+    unfiltered = queries(client, url)
+    for query in (
+        "?flag=harm_signal&kind=benefit",
+        "?flag=citation_mismatch",
+        "?topic=acute-ischaemic-stroke&flag=overstated",
+    ):
+        assert queries(client, url + query) == unfiltered, query
+
+
+def test_sentence_flag_filter_finds_claims_with_any_such_sentence_on_the_demo(client, demo):
+    claims = published_demo_claims()
+    flagged = {
+        c.statement
+        for c in claims
+        if any(Flag.CITATION_MISMATCH in a.flags for a in c.appearances.all())
+    }
+    assert flagged
+    assert not any(Flag.CITATION_MISMATCH in c.flags for c in claims)
+    response = client.get("/compounds/cerebrolysin/", {"flag": Flag.CITATION_MISMATCH})
+    assert set(claim_statements(response)) == flagged
+    assert f"Citation mismatch ({len(flagged)})</option>" in response.text
+    assert f"{len(flagged)} of {len(claims)} claims match the filters." in response.text
+    # Each shows how many of its sentences cite a study that does not back them.
+    assert response.text.count("Cited study does not back the sentence <small>(") == len(flagged)
+
+
+def test_topic_filter_on_the_demo(client, demo):
+    claims = published_demo_claims()
+    safety = sorted(c.statement for c in claims if c.topic and c.topic.slug == "safety")
+    assert safety
+    response = client.get("/compounds/cerebrolysin/", {"topic": "safety"})
+    assert sorted(claim_statements(response)) == safety
+    # Every demo topic is offered, with its count over all claims.
+    for topic in Topic.objects.all():
+        count = sum(c.topic_id == topic.pk for c in claims)
+        if count:
+            assert f'<option value="{topic.slug}"' in response.text
+            assert f"{topic.name} ({count})</option>" in response.text
+
+
+def test_a_claim_is_found_by_a_word_only_its_pages_say_and_shown_by_its_statement(
+    client, make_compound, make_claim, make_appearance, monkeypatch
+):
+    compound = make_compound(name="Testolin")
+    claim = make_claim(
+        compound,
+        statement="In healthy adults, Testolin (constructed) improves recall.",
+        quote="Testolin gives you a photographic memory.",
+    )
+    make_appearance(claim, quote="Photographic recall with Testolin!")
+    make_claim(compound, quote="Testolin (constructed) lowers blood pressure.")
+    response = client.get("/search/", {"q": "photographic"})
+    assert claim_statements(response) == [claim.statement]  # once, though two sentences match
+    assert f"<strong>{claim.statement}</strong>" in response.text
+    assert "photographic memory" not in response.text
+    # A match in the statement ranks above one in a page's sentence.
+    stated = make_claim(compound, quote="Testolin (constructed) gives photographic memory.")
+    assert claim_statements(client.get("/search/", {"q": "photographic"})) == [
+        stated.statement,
+        claim.statement,
+    ]

@@ -50,7 +50,7 @@ from test_editor_permissions import graded_draft as graded_draft  # their claim 
 
 from kb.articles import MAX_BYTES, ArticleError, fetch_url, web
 from kb.editor import pending as pending_store
-from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.models import Citation, Claim, Compound, Evidence, Reference, Source, Topic
 from kb.services import claims, grades
 from studies.crossref_json import parse_crossref_json
 from studies.formats import parse_file
@@ -131,6 +131,7 @@ class World:
     other_study: Study
     source: Source
     researcher: object
+    other_claim: Claim
 
     def admin_object(self, model):
         obj = model._default_manager.order_by("pk").first()
@@ -156,6 +157,8 @@ class World:
             return self.claim.pk  # the claim pages, its history and every workbench URL
         if key == "evidence_pk":
             return self.evidence.pk
+        if key == "appearance_pk":
+            return self.claim.appearances.get().pk
         if key == "index":
             return 0
         if key == "fmt":
@@ -199,6 +202,9 @@ class World:
             # The workbench.
             "version": self.claim.version,
             "statement": "Changed by the security matrix.",
+            # The sentence forms: judge it overstated, move it to the other claim.
+            "overstated": "True",
+            "to_claim": self.other_claim.pk,
             "kind": "benefit",
             "study": self.other_study.pk,
             "verdict": "unproven",
@@ -236,17 +242,24 @@ def world(graded_draft, researcher) -> World:
     claim = Claim.objects.get(pk=graded_draft.pk)
     claim.status = "published"
     claim.save()
-    source = claim.source
+    appearance = claim.appearances.select_related("source").get()
+    source = appearance.source
     source.url = "https://vendor.example/testolin"
     source.save()
     evidence = claim.evidence.get()
     reference = Reference.objects.create(
         source=source, number=1, text="A constructed trial.", study=evidence.study
     )
-    Citation.objects.create(claim=claim, reference=reference)
+    Citation.objects.create(appearance=appearance, reference=reference)
     researcher.email = "rhea@example.org"
     researcher.save()
+    claim.topic = Topic.objects.create(name="Memory", slug="memory", keywords=["recall"])
+    claim.save()
+    other_claim = Claim.objects.create(
+        compound=claim.compound, statement="Testolin lifts mood.", status="published"
+    )
     return World(
+        other_claim=other_claim,
         compound=claim.compound,
         claim=Claim.objects.get(pk=claim.pk),
         evidence=evidence,
@@ -495,7 +508,7 @@ def hostile(make_compound, make_claim, editor, admin_user) -> dict:
         reference = Reference.objects.create(
             source=source, number=number, text=HOSTILE, url=JAVASCRIPT_URL, study=study
         )
-        Citation.objects.create(claim=claim, reference=reference)
+        Citation.objects.create(appearance=claim.appearances.get(), reference=reference)
     claim = Claim.objects.get(pk=claim.pk)
     grades.regrade(claim, user=None, reason="Constructed hostile claim")
     claim = claims.override_verdict(

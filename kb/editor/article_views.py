@@ -1,10 +1,11 @@
 """Importing an article in the workbench: paste, upload or fetch it, preview what the extractor
-proposes, edit or drop claims, then save the rest as draft claims for the review queue.
+proposes, edit or drop sentences, say for each whether it restates a claim the knowledge base
+already has (preselected by kb.matching) or makes a new one, then save.
 
-The preview stores nothing: the extracted article waits in the editor's session
-(kb.editor.pending) until "Save" hands the kept claims to kb.services.articles.save_article. Every
-form posts normally (answered with a redirect) and, with htmx, gets back only the changed part
-of editor/article_import.html.
+The preview stores nothing: the extracted article and the choices wait in the editor's session
+(kb.editor.pending) until "Save" hands the kept sentences and their placements to
+kb.services.articles.save_article. Every form posts normally (answered with a redirect) and,
+with htmx, gets back only the changed part of editor/article_import.html.
 """
 
 from django.contrib import messages
@@ -17,11 +18,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from kb.articles import ArticleError
 from kb.editor import pending as pending_store
-from kb.editor.forms import ArticleInputForm, ProposedClaimForm, SaveForm
-from kb.editor.preview import preview
+from kb.editor.forms import ArticleInputForm, PlacementForm, ProposedClaimForm, SaveForm
+from kb.editor.preview import placements, preview, propose
 from kb.editor.views import editor_required
+from kb.models import Compound
 from kb.partials import render_partial
 from kb.services.articles import save_article
+from kb.services.errors import Refused
 
 TEMPLATE = "editor/article_import.html"
 
@@ -64,7 +67,8 @@ def review(request):
 @require_POST
 @editor_required
 def start_preview(request):
-    """Extract the article and keep it for the preview; nothing is stored in the knowledge base."""
+    """Extract the article, rank the claims each sentence may restate, and keep both for the
+    preview; nothing is stored in the knowledge base."""
     form = ArticleInputForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -74,8 +78,12 @@ def start_preview(request):
                     "No claims were found in this article: no sentence reads as a claim about "
                     "the compound. Nothing to preview."
                 )
+            compound = form.cleaned_data["compound"]
             pending_store.start(
-                request.session, article, compound_id=form.cleaned_data["compound"].pk
+                request.session,
+                article,
+                compound_id=compound.pk,
+                proposals=propose(article, compound),
             )
         except (ArticleError, pending_store.TooLarge) as exc:
             form.add_error(None, str(exc))
@@ -108,14 +116,27 @@ def _review_url(anchor: str) -> str:
     return f"{reverse('editor:article-review')}#{anchor}"
 
 
+def _row_answer(request, current, index: int, done: str):
+    """The changed row for htmx, else a redirect back to it with the message."""
+    if request.htmx:
+        # The row, and the save section's counts out of band.
+        context = _row(preview(current), index) | {"row_notice": done}
+        return TemplateResponse(request, f"{TEMPLATE}#row_answer", context)
+    messages.success(request, done)
+    return redirect(_review_url(f"proposed-{index}"))
+
+
 @require_POST
 @editor_required
 def edit_claim(request, index):
-    """Change a proposed claim's quote or kind before it is saved."""
+    """Change a proposed claim's quote or kind before it is saved, or (action=place) confirm
+    where it goes."""
     current, stale = _current(request)
     if stale:
         return stale
     index = _index(current, index)
+    if request.POST.get("action") == "place":
+        return _place(request, current, index)
     form = ProposedClaimForm(request.POST, prefix=f"c{index}")
     if not form.is_valid():
         context = _row(preview(current, bound={index: form}), index)
@@ -123,13 +144,44 @@ def edit_claim(request, index):
             return TemplateResponse(request, f"{TEMPLATE}#claim_row", context)
         return TemplateResponse(request, TEMPLATE, context, status=400)
     claim = current.article.claims[index]
-    claim.quote, claim.kind = form.cleaned_data["quote"].strip(), form.cleaned_data["kind"]
+    quote = form.cleaned_data["quote"].strip()
+    changed = quote != claim.quote
+    claim.quote, claim.kind = quote, form.cleaned_data["kind"]
+    if changed:
+        # Other words may restate another claim: rank again (and ask again).
+        compound = Compound.objects.get(pk=current.compound_id)
+        current.proposals.update(propose(current.article, compound, indexes={index}))
     pending_store.save(request.session, current)
-    if request.htmx:
-        context = _row(preview(current), index) | {"row_notice": "Edit kept for saving."}
-        return TemplateResponse(request, f"{TEMPLATE}#claim_row", context)
-    messages.success(request, "Edit kept for saving.")
-    return redirect(_review_url(f"proposed-{index}"))
+    return _row_answer(request, current, index, "Edit kept for saving.")
+
+
+def _place(request, current, index: int):
+    """Confirm the sentence's placement: on a claim it was matched to, or a new claim."""
+    proposal = current.proposal(index)
+    choices = [(str(m["claim"]), m["statement"]) for m in proposal.matches]
+    position = current.article.claims[index].position
+    form = PlacementForm(
+        request.POST,
+        index=index,
+        choices=choices,
+        sentence=None if position is None else position + 1,
+    )
+    if not form.is_valid():
+        context = _row(preview(current, placing={index: form}), index)
+        if request.htmx:
+            return TemplateResponse(request, f"{TEMPLATE}#claim_row", context)
+        return TemplateResponse(request, TEMPLATE, context, status=400)
+    proposal.placement, topic = form.values()
+    if proposal.placement == pending_store.NEW:
+        proposal.topic = topic
+    proposal.confirmed = True
+    pending_store.save(request.session, current)
+    done = (
+        "Will become a new claim."
+        if proposal.placement == pending_store.NEW
+        else f"Will be attached to claim {proposal.placement}."
+    )
+    return _row_answer(request, current, index, done)
 
 
 def _set_removed(request, index: int, removed: bool):
@@ -166,7 +218,8 @@ def restore_claim(request, index):
 @require_POST
 @editor_required
 def save(request):
-    """Save the kept claims as draft, ungraded claims of the source; on to the review queue."""
+    """Save the kept sentences: each attached to the claim chosen for it, or as a new draft
+    claim; on to the review queue, filtered by the source."""
     current, stale = _current(request)
     if stale:
         return stale
@@ -178,15 +231,36 @@ def save(request):
     if not article.claims:
         messages.error(request, "Every claim was left out: put one back, or discard the preview.")
         return redirect(_review_url("proposed-claims"))
-    result = save_article(
-        article,
-        compound=form.cleaned_data["compound"],
-        user=request.user,
-        fetch=form.cleaned_data["fetch"],
-    )
+    compound = form.cleaned_data["compound"]
+    if compound.pk != current.compound_id:
+        # The matches were ranked among another compound's claims: rank again, and let the
+        # editor check them before anything is saved.
+        current.compound_id = compound.pk
+        current.proposals = propose(current.article, compound)
+        pending_store.save(request.session, current)
+        messages.warning(
+            request,
+            f"The claims are now about {compound}: each sentence was matched again against "
+            "its claims. Check where each goes, then save again. Nothing was saved.",
+        )
+        return redirect(_review_url("proposed-claims"))
+    try:
+        result = save_article(
+            article,
+            compound=compound,
+            placements=placements(current),
+            user=request.user,
+            fetch=form.cleaned_data["fetch"],
+        )
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return redirect(_review_url("proposed-claims"))
     pending_store.discard(request.session)
-    created = result.claims_created
-    text = f"{created} draft claim{'s' if created != 1 else ''} saved from {result.source.title}"
+    attached, created = result.attached, result.claims_created
+    text = (
+        f"Saved from {result.source.title}: {attached} sentence{'s' if attached != 1 else ''} "
+        f"attached to existing claims, {created} new draft claim{'s' if created != 1 else ''}"
+    )
     if result.claims_existing:
         text += f" ({result.claims_existing} were already there from an earlier import)"
     if result.studies_fetched:

@@ -8,7 +8,8 @@ Every form that writes a claim carries its version (a hidden input with the clas
 from django import forms
 
 from kb.articles import MAX_BYTES, ArticleError, extract_article, extract_from_url
-from kb.models import Compound, Source
+from kb.editor.queue import STATES as QUEUE_STATES
+from kb.models import Compound, Source, Topic
 from kb.vocabulary import (
     DOWNGRADE_DOMAINS,
     EDITOR_FLAGS,
@@ -42,11 +43,16 @@ class VersionForm(forms.Form):
 class ClaimForm(VersionForm):
     id_prefix = "claim"
     statement = forms.CharField(
-        required=False,
         widget=_area(3),
         help_text="The testable proposition, naming population and outcome.",
     )
     kind = forms.ChoiceField(choices=ClaimKind.choices)
+    topic = forms.ModelChoiceField(
+        required=False,
+        queryset=Topic.objects.all(),
+        empty_label="—",
+        help_text="What readers find the claim under on the compound page.",
+    )
     population = forms.CharField(required=False, max_length=300)
     outcome = forms.CharField(required=False, max_length=300)
     editor_flags = forms.MultipleChoiceField(
@@ -64,9 +70,16 @@ class ClaimForm(VersionForm):
             "kind": claim.kind,
             "population": claim.population,
             "outcome": claim.outcome,
+            "topic": claim.topic_id,
             "editor_flags": claim.editor_flags,
         }
         return cls(initial=initial, **kwargs)
+
+    def values(self) -> dict:
+        """The keyword arguments of kb.services.claims.update_claim."""
+        data = dict(self.cleaned_data)
+        topic = data.pop("topic")
+        return data | {"topic_id": topic.pk if topic else None}
 
 
 class EvidenceForm(VersionForm):
@@ -218,6 +231,49 @@ class OverrideForm(VersionForm):
         return data
 
 
+class AppearanceForm(VersionForm):
+    """A form about one sentence making the claim. Its fields keep their plain names (the
+    version input is refreshed across the page by name and class), and the element ids are
+    made unique per sentence and form: "ap12-overstated_version"."""
+
+    action = ""
+
+    def __init__(self, *args, appearance_id: int, **kwargs):
+        kwargs.setdefault("auto_id", f"ap{appearance_id}-{self.action}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class OverstatedForm(AppearanceForm):
+    """Mark one sentence overstated or not: a one-button form that sends the opposite of the
+    sentence's current judgement."""
+
+    action = "overstated"
+    overstated = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def for_appearance(cls, appearance, version: int, **kwargs):
+        initial = {"version": version, "overstated": not appearance.overstated}
+        return cls(initial=initial, appearance_id=appearance.pk, **kwargs)
+
+
+class MoveAppearanceForm(AppearanceForm):
+    """Move one sentence to another claim of the same compound; `claims` are the choices,
+    (claim id, label) pairs."""
+
+    action = "move"
+    to_claim = forms.TypedChoiceField(coerce=int, label="Move this sentence to")
+
+    def __init__(self, *args, claims=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_claim"].choices = [("", "Choose another claim…"), *claims]
+
+    @classmethod
+    def for_appearance(cls, appearance, version: int, claims, **kwargs):
+        return cls(
+            initial={"version": version}, appearance_id=appearance.pk, claims=claims, **kwargs
+        )
+
+
 class AddEvidenceForm(VersionForm):
     """Link a stored study (`study`) or a fetched record kept in the session (`record`)."""
 
@@ -240,13 +296,7 @@ class StudySearchForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    STATES = [
-        ("", "All needing attention"),
-        ("ungraded", "Ungraded"),
-        ("needs_rereview", "Needs re-review"),
-        ("flagged", "Flagged"),
-        ("overridden", "Overridden"),
-    ]
+    STATES = [("", "All needing attention"), *QUEUE_STATES.items()]
 
     state = forms.ChoiceField(required=False, choices=STATES)
     compound = forms.ModelChoiceField(
@@ -361,3 +411,41 @@ class SaveForm(forms.Form):
         initial=True,
         help_text="Offline, they stay unresolved and you are told which.",
     )
+
+
+class PlacementForm(forms.Form):
+    """Where one proposed sentence goes: onto one of the compound's claims it most likely
+    restates (`choices`: (claim id, label) pairs, best first), or onto a new claim with a
+    topic. The values are checked against the choices kept with the preview, so a claim the
+    matching did not offer cannot be posted in."""
+
+    NEW = "new"
+
+    placement = forms.ChoiceField(widget=forms.RadioSelect)
+    topic = forms.ModelChoiceField(
+        label="Topic if it becomes a new claim",
+        queryset=Topic.objects.all(),
+        required=False,
+        empty_label="Proposed from the sentence's words on saving",
+    )
+
+    def __init__(self, *args, index: int, choices=(), sentence: int | None = None, **kwargs):
+        # `sentence`: the sentence's number on the page, as the preview shows it.
+        kwargs.setdefault("prefix", f"p{index}")
+        super().__init__(*args, **kwargs)
+        number = index + 1 if sentence is None else sentence
+        self.fields["placement"].label = f"Where sentence {number} goes"
+        self.fields["placement"].choices = [*choices, (self.NEW, "A new claim")]
+
+    @classmethod
+    def for_proposal(cls, index: int, proposal, choices=(), **kwargs):
+        initial = {"placement": str(proposal.placement), "topic": proposal.topic}
+        return cls(initial=initial, index=index, choices=choices, **kwargs)
+
+    def values(self) -> tuple[int | str, int | None]:
+        """(the claim id or NEW, the new claim's topic id)."""
+        placement, topic = self.cleaned_data["placement"], self.cleaned_data["topic"]
+        return (
+            placement if placement == self.NEW else int(placement),
+            topic.pk if topic else None,
+        )

@@ -1,9 +1,15 @@
 """An article being previewed in the workbench, kept in the editor's session between requests.
 
 The extracted article lives server-side (the session, as plain JSON-able dicts): forms send
-back only what an editor may change (a claim's quote and kind, which claims to drop) and a
-token naming the preview, never the references or citations. A token that is not the session's
-means the page is stale (another tab started a new preview, or it was saved or discarded).
+back only what an editor may change (a claim's quote and kind, which claims to drop, where each
+sentence goes) and a token naming the preview, never the references or citations. A token that
+is not the session's means the page is stale (another tab started a new preview, or it was
+saved or discarded).
+
+With the article it keeps, for each proposed sentence, the compound's claims it most likely
+restates (kb.matching, ranked when the preview starts, so the editor sees the same choices on
+every request), where it goes (a claim id, or NEW for a new claim: at first the preselected
+match), the topic a new claim would get, and whether the editor has confirmed the choice.
 """
 
 import json
@@ -14,6 +20,7 @@ from datetime import date
 from kb.articles import Article, ListedReference, ProposedClaim
 
 SESSION_KEY = "editor_pending_article"
+NEW = "new"  # the sentence becomes a new claim
 # The session is stored in the database; this bounds one row to a few MB even for a page at
 # kb.articles.MAX_BYTES, and refuses rather than truncates an article that would not fit.
 MAX_CHARS = 3_000_000
@@ -24,11 +31,38 @@ class TooLarge(ValueError):
 
 
 @dataclass
+class Proposal:
+    """Where one proposed sentence goes, as kept between requests."""
+
+    matches: list[dict] = field(default_factory=list)  # kb.matching.Match.as_json(), best first
+    placement: int | str = NEW  # a claim id, or NEW
+    topic: int | None = None  # the topic of a new claim
+    confirmed: bool = False  # the editor has confirmed (or chosen) the placement
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Proposal":
+        placement = data.get("placement", NEW)
+        return cls(
+            matches=[
+                {"claim": int(m["claim"]), "statement": str(m["statement"]), "score": m["score"]}
+                for m in data.get("matches", [])
+            ],
+            placement=NEW if placement == NEW else int(placement),
+            topic=int(data["topic"]) if data.get("topic") is not None else None,
+            confirmed=bool(data.get("confirmed", False)),
+        )
+
+
+@dataclass
 class Pending:
     token: str
     compound_id: int
     article: Article
     removed: set[int] = field(default_factory=set)  # indexes into article.claims
+    proposals: dict[int, Proposal] = field(default_factory=dict)  # by index into article.claims
+
+    def proposal(self, index: int) -> Proposal:
+        return self.proposals.setdefault(index, Proposal())
 
     def kept_claims(self) -> list[ProposedClaim]:
         return [c for i, c in enumerate(self.article.claims) if i not in self.removed]
@@ -52,9 +86,16 @@ def article_from_dict(data: dict) -> Article:
     return Article(**data)
 
 
-def start(session, article: Article, *, compound_id: int) -> Pending:
+def start(
+    session, article: Article, *, compound_id: int, proposals: dict[int, Proposal] | None = None
+) -> Pending:
     """Keep a newly extracted article as the session's one pending preview (replacing any)."""
-    pending = Pending(token=secrets.token_urlsafe(12), compound_id=compound_id, article=article)
+    pending = Pending(
+        token=secrets.token_urlsafe(12),
+        compound_id=compound_id,
+        article=article,
+        proposals=dict(proposals or {}),
+    )
     save(session, pending)
     return pending
 
@@ -65,6 +106,7 @@ def save(session, pending: Pending) -> None:
         "compound": pending.compound_id,
         "article": article_to_dict(pending.article),
         "removed": sorted(pending.removed),
+        "proposals": {str(i): asdict(p) for i, p in sorted(pending.proposals.items())},
     }
     if len(json.dumps(data, ensure_ascii=False)) > MAX_CHARS:
         raise TooLarge(
@@ -85,8 +127,9 @@ def load(session) -> Pending | None:
             compound_id=int(data["compound"]),
             article=article_from_dict(data["article"]),
             removed={int(i) for i in data.get("removed", [])},
+            proposals={int(i): Proposal.from_dict(p) for i, p in data.get("proposals", {}).items()},
         )
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         # Written by an older version of this code: treat as expired, never half-read.
         return None
 

@@ -10,6 +10,16 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("claims/<int:pk>/", views.claim_page, name="claim"),
     path("claims/<int:pk>/statement/", views.update_claim, name="update-claim"),
+    path(
+        "claims/<int:pk>/appearances/<int:appearance_pk>/overstated/",
+        views.set_overstated,
+        name="set-overstated",
+    ),
+    path(
+        "claims/<int:pk>/appearances/<int:appearance_pk>/move/",
+        views.move_appearance,
+        name="move-appearance",
+    ),
     path("claims/<int:pk>/studies/", views.find_study, name="find-study"),
     path("claims/<int:pk>/evidence/", views.add_evidence, name="add-evidence"),
     path(

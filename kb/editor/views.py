@@ -8,9 +8,11 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -20,14 +22,16 @@ from kb.editor.forms import (
     ClaimForm,
     EvidenceForm,
     JudgementsForm,
+    MoveAppearanceForm,
     OverrideForm,
+    OverstatedForm,
     QueueFilterForm,
     StudySearchForm,
     VersionForm,
 )
 from kb.editor.queue import review_queue
 from kb.history import claim_history
-from kb.models import Claim, Evidence
+from kb.models import Appearance, Citation, Claim, Evidence
 from kb.partials import render_partial
 from kb.services import claims
 from studies.records import StudyRecord
@@ -35,6 +39,7 @@ from studies.records import StudyRecord
 TEMPLATE = "editor/claim.html"
 SESSION_RECORDS = "editor_fetched_records"
 KEPT_RECORDS = 5  # fetched records kept in the session for "add this study"
+CLAIM_LABEL = 90  # characters of a statement in the "move this sentence to" menu
 
 
 def editor_required(view):
@@ -69,9 +74,43 @@ def _keep_record(request, record: StudyRecord) -> str:
     return key
 
 
+def _other_claims(claim: Claim) -> list[tuple[int, str]]:
+    """(id, label) of the compound's other claims, by statement: where a sentence can move."""
+    others = (
+        Claim.objects.filter(compound_id=claim.compound_id)
+        .exclude(pk=claim.pk)
+        .order_by("statement", "pk")
+        .values_list("pk", "statement")
+    )
+    return [(pk, f"{pk}: {Truncator(text).chars(CLAIM_LABEL)}") for pk, text in others]
+
+
+def _appearances(claim: Claim) -> list[Appearance]:
+    """The sentences making the claim with their pages and citations (and the studies those
+    resolve to), in three queries however many there are."""
+    citations = Citation.objects.select_related("reference__study")
+    return list(
+        claim.appearances.select_related("source").prefetch_related(
+            Prefetch("citations", queryset=citations)
+        )
+    )
+
+
 def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
     """Everything editor/claim.html shows; `bound` holds submitted forms to show again."""
     bound = bound or {}
+    appearances = _appearances(claim)
+    other_claims = _other_claims(claim) if appearances else []
+    sentences = [
+        {
+            "appearance": appearance,
+            "overstated_form": bound.get(f"ap{appearance.pk}-overstated")
+            or OverstatedForm.for_appearance(appearance, claim.version),
+            "move_form": bound.get(f"ap{appearance.pk}-move")
+            or MoveAppearanceForm.for_appearance(appearance, claim.version, other_claims),
+        }
+        for appearance in appearances
+    ]
     evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
     rows = [
         {
@@ -88,7 +127,7 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         "summary_sentence": grading.grade26_sentence(
             claim.verdict,
             claim.certainty,
-            claim.statement or claim.quote,
+            claim.statement,
             human_evidence=result.best_level is not None or not claim.is_graded,
         ),
         "can_grade": any(ev.stance for ev in evidence),
@@ -97,13 +136,15 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         "override_form": bound.get("override") or OverrideForm.for_claim(claim),
         "search_form": StudySearchForm(),
         "version_form": VersionForm(initial={"version": claim.version}),
-        "citations": claim.citations.select_related("reference", "reference__study"),
+        "sentences": sentences,
+        "pages": len({appearance.source_id for appearance in appearances}),
+        "can_move": bool(other_claims),
         **extra,
     }
 
 
 def _claim(pk) -> Claim:
-    return get_object_or_404(Claim.objects.select_related("compound", "source"), pk=pk)
+    return get_object_or_404(Claim.objects.select_related("compound", "topic"), pk=pk)
 
 
 def _page_url(claim: Claim, anchor: str) -> str:
@@ -170,7 +211,8 @@ def queue(request):
 @require_safe
 @editor_required
 def claim_page(request, pk):
-    """The workbench for one claim: statement, evidence, judgements, verdict, publication."""
+    """The workbench for one claim: statement, the sentences making it, evidence, judgements,
+    verdict, publication."""
     return TemplateResponse(request, TEMPLATE, workbench(_claim(pk)))
 
 
@@ -202,15 +244,71 @@ def find_study(request, pk):
 @require_POST
 @editor_required
 def update_claim(request, pk):
-    """Save the statement, kind, population, outcome and the editor's flags."""
+    """Save the statement, kind, topic, population, outcome and the editor's flags."""
+    form = ClaimForm(request.POST)
     return _write(
         request,
         pk,
-        ClaimForm(request.POST),
-        lambda data: claims.update_claim(claim_id=pk, user=request.user, **data),
+        form,
+        lambda data: claims.update_claim(claim_id=pk, user=request.user, **form.values()),
         partial="claim_fields",
         anchor="claim-fields",
         done="Claim saved.",
+    )
+
+
+@require_POST
+@editor_required
+def set_overstated(request, pk, appearance_pk):
+    """Judge one sentence making the claim overstated (it says more than the statement) or
+    not; its flags follow, the claim's grade does not change."""
+    appearance = get_object_or_404(Appearance, pk=appearance_pk, claim_id=pk)
+    form = OverstatedForm(request.POST, appearance_id=appearance.pk)
+    word = "overstated" if form.is_valid() and form.cleaned_data["overstated"] else "not overstated"
+    return _write(
+        request,
+        pk,
+        form,
+        lambda data: claims.set_overstated(
+            claim_id=pk,
+            appearance_id=appearance.pk,
+            version=data["version"],
+            user=request.user,
+            overstated=data["overstated"],
+        ),
+        partial="appearances",
+        anchor=f"ap-{appearance.pk}",
+        done=f"Marked the sentence {word}.",
+        key=f"ap{appearance.pk}-overstated",
+    )
+
+
+@require_POST
+@editor_required
+def move_appearance(request, pk, appearance_pk):
+    """Move one sentence to another claim of the same compound, with its citations; both
+    claims are regraded."""
+    appearance = get_object_or_404(Appearance, pk=appearance_pk, claim_id=pk)
+    claim = _claim(pk)
+    form = MoveAppearanceForm(
+        request.POST, appearance_id=appearance.pk, claims=_other_claims(claim)
+    )
+    target = form.cleaned_data["to_claim"] if form.is_valid() else None
+    return _write(
+        request,
+        pk,
+        form,
+        lambda data: claims.move_appearance(
+            claim_id=pk,
+            appearance_id=appearance.pk,
+            version=data["version"],
+            user=request.user,
+            to_claim_id=data["to_claim"],
+        ),
+        partial="appearances",
+        anchor="appearances",
+        done=f"Moved the sentence to claim {target}.",
+        key=f"ap{appearance.pk}-move",
     )
 
 

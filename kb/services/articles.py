@@ -1,39 +1,57 @@
-"""Saving an extracted article: its source, reference list, proposed claims and citation links.
+"""Saving an extracted article: its source, reference list, the sentences that make claims (each an
+Appearance, on an existing claim or a new draft one) and their citation links.
 
 One transaction; idempotent (a second import of the same page adds nothing and changes no
-editor's work). Each reference resolves to a study through its PMID or DOI: a study already
-stored, or, with fetch=True, one fetched from PubMed (by PMID) or Crossref (by DOI, then PubMed
-through the DOI's PMID) and stored through the studies importer. Fetching happens before the
+editor's work). A sentence placed on an existing claim takes that claim's grade at once, and
+its citation audit follows from the evidence already weighed; a cited study the claim does not
+weigh yet is linked unweighed, which puts the claim in the review queue as new evidence to
+weigh (and, when published, asks for a re-review).
+
+Each reference resolves to a study through its PMID or DOI: a study already stored, or, with
+fetch=True, one fetched from PubMed (by PMID) or Crossref (by DOI, then PubMed through the DOI's
+PMID) and stored through the studies importer. Fetching happens before the
 transaction, so no database transaction waits on the network, and whatever is fetched is
 stored together with the article or not at all. Offline, nothing waits: the references stay
 unresolved and a note in the result says so. A reference without an identifier stays as text
 (Reference.study null) for an editor to resolve.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from kb import selectors
+from kb import selectors, topics
 from kb.articles import Article
-from kb.models import Citation, Claim, Compound, Evidence, Reference, Source
+from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source, Topic
 from kb.reference_fetching import Fetched, fetch_records, reference_numbers
 from kb.services import grades
+from kb.services.errors import Refused
 from kb.vocabulary import ClaimStatus
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
 from studies.importer import import_batch
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where one sentence goes: onto existing claims of the compound (a sentence may state two
+    propositions), or, with none, onto a new draft claim with this topic (None: proposed from
+    the sentence's words)."""
+
+    claim_ids: tuple[int, ...] = ()
+    topic_id: int | None = None
+
+
 @dataclass
 class ImportResult:
     source: Source
-    claims_created: int = 0
-    claims_existing: int = 0
+    claims_created: int = 0  # new draft claims
+    attached: int = 0  # new appearances on claims that were already there
+    claims_existing: int = 0  # sentences already imported from this page
     references: int = 0
     unresolved: list[int] = field(default_factory=list)
-    claims: list[Claim] = field(default_factory=list)
+    appearances: list[Appearance] = field(default_factory=list)  # in the article's order
     warnings: list[str] = field(default_factory=list)  # the extractor's, then the importer's
     # What resolving the references did or could not do (fetched, offline, unknown), in words
     # for the editor.
@@ -66,16 +84,19 @@ def save_article(
     compound: Compound,
     source: Source | None = None,
     keep: Callable[[str], bool] | None = None,
+    placements: Mapping[str, Placement] | None = None,
     user=None,
     fetch: bool = False,
     pubmed: EutilsClient | None = None,
     crossref: CrossrefClient | None = None,
 ) -> ImportResult:
-    """Store the article as a source with draft, ungraded claims linked to what they cite.
+    """Store the article as a source whose sentences make claims, linked to what they cite.
 
-    `keep` decides which proposed claims are saved (the demo keeps the curated ones). With
-    `fetch`, references no stored study matches are fetched from PubMed or Crossref first,
-    through the clients given (by default the configured ones, from settings).
+    `keep` decides which proposed sentences are saved (the demo keeps the curated ones);
+    `placements` (by quote) puts a sentence on an existing claim or sets a new claim's topic,
+    and a sentence without one becomes a new draft claim. With `fetch`, references no stored
+    study matches are fetched from PubMed or Crossref first, through the clients given (by
+    default the configured ones, from settings).
     """
     fetched = Fetched()
     if fetch:
@@ -87,11 +108,19 @@ def save_article(
                 pubmed=pubmed or EutilsClient.from_settings(),
                 crossref=crossref or CrossrefClient.from_settings(),
             )
-    return _save(article, compound=compound, source=source, keep=keep, user=user, fetched=fetched)
+    return _save(
+        article,
+        compound=compound,
+        source=source,
+        keep=keep,
+        placements=placements or {},
+        user=user,
+        fetched=fetched,
+    )
 
 
 @transaction.atomic
-def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportResult:
+def _save(article, *, compound, source, keep, placements, user, fetched: Fetched) -> ImportResult:
     result = ImportResult(source=_source_for(article, source), warnings=list(article.warnings))
     result.notes.extend(fetched.notes)
     if fetched.records:
@@ -130,41 +159,87 @@ def _save(article, *, compound, source, keep, user, fetched: Fetched) -> ImportR
             "the network is back, or link their studies in the workbench."
         )
 
-    relinked: dict[int, Claim] = {}  # claims whose cited evidence changed: regraded at the end
+    topic_words = [topics.TopicWords(t.pk, tuple(t.keywords)) for t in Topic.objects.all()]
+    touched: dict[int, Claim] = {}  # claims whose evidence or appearances changed: regraded
     for proposed in article.claims:
         if keep is not None and not keep(proposed.quote):
             continue
-        claim, created = Claim.objects.get_or_create(
-            source=result.source,
-            compound=compound,
-            quote=proposed.quote,
-            defaults={
-                "kind": proposed.kind,
-                "position": proposed.position,
-                "status": ClaimStatus.DRAFT,
-            },
-        )
-        if created:
-            result.claims_created += 1
-        else:
-            result.claims_existing += 1
-        result.claims.append(claim)
-        for number in proposed.references:
-            reference = references.get(number)
-            if reference is None:
-                continue
-            Citation.objects.get_or_create(claim=claim, reference=reference)
-            if reference.study is not None:
-                evidence, made = Evidence.objects.get_or_create(
-                    claim=claim,
-                    study=reference.study,
-                    defaults={"cited_by_source": True, "added_by": user},
+        placement = placements.get(proposed.quote) or Placement()
+        for appearance in _appearances(
+            proposed, placement, result, compound, topic_words, touched, user=user
+        ):
+            claim = appearance.claim
+            result.appearances.append(appearance)
+            for number in proposed.references:
+                reference = references.get(number)
+                if reference is None:
+                    continue
+                Citation.objects.get_or_create(appearance=appearance, reference=reference)
+                if reference.study is None:
+                    continue
+                _, made = Evidence.objects.get_or_create(
+                    claim=claim, study=reference.study, defaults={"added_by": user}
                 )
                 if made and claim.status == ClaimStatus.PUBLISHED:
                     grades.ask_for_rereview(claim)
-                elif not made and not evidence.cited_by_source:
-                    evidence.cited_by_source = True
-                    evidence.save(update_fields=["cited_by_source"])
-                relinked[claim.pk] = claim
-    grades.regrade_all(relinked.values(), user=user, reason="Article import: citations linked")
+    grades.regrade_all(touched.values(), user=user, reason="Article import: citations linked")
     return result
+
+
+def _appearances(proposed, placement, result, compound, topic_words, touched, *, user):
+    """The sentence's appearances: those already imported from this page, and new ones on the
+    claims it is placed on (or on a new draft claim). Each carries the one instance of its
+    claim kept in `touched`, so changes made through several sentences are not lost."""
+    existing = list(
+        Appearance.objects.filter(
+            source=result.source, quote=proposed.quote, claim__compound=compound
+        ).select_related("claim")
+    )
+    result.claims_existing += len(existing)
+    have = {appearance.claim_id for appearance in existing}
+    claims = []
+    if placement.claim_ids:
+        claims = [_placed_on(pk, proposed, compound, touched) for pk in placement.claim_ids]
+    elif not existing:
+        claims = [_new_claim(proposed, placement, compound, topic_words, user=user)]
+        result.claims_created += 1
+    made = []
+    for claim in claims:
+        if claim.pk in have:
+            continue
+        have.add(claim.pk)
+        appearance = Appearance(
+            claim=claim, source=result.source, quote=proposed.quote, position=proposed.position
+        )
+        grades.attributed(appearance, user=user, reason="Article import").save()
+        made.append(appearance)
+    result.attached += len(made) if placement.claim_ids else 0
+    for appearance in [*existing, *made]:
+        appearance.claim = touched.setdefault(appearance.claim_id, appearance.claim)
+    return [*existing, *made]
+
+
+def _placed_on(pk: int, proposed, compound, touched) -> Claim:
+    """An existing claim of the compound, locked (or the instance already in hand)."""
+    if pk in touched:
+        return touched[pk]
+    claim = Claim.objects.select_for_update().filter(pk=pk, compound=compound).first()
+    if claim is None:
+        raise Refused(
+            f"Claim {pk} is not a claim about {compound}: the sentence “{proposed.quote[:80]}” "
+            "was not saved, nor anything else from this import."
+        )
+    return claim
+
+
+def _new_claim(proposed, placement, compound, topic_words, *, user) -> Claim:
+    topic_id = placement.topic_id or topics.propose_topic(proposed.quote, topic_words)
+    claim = Claim(
+        compound=compound,
+        statement=proposed.quote,
+        kind=proposed.kind,
+        topic_id=topic_id,
+        status=ClaimStatus.DRAFT,
+    )
+    grades.attributed(claim, user=user, reason="Proposed by article import").save()
+    return claim

@@ -15,10 +15,9 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
-from kb.models import Claim, Evidence
+from kb.models import Appearance, Claim, Evidence, Topic
 from kb.services import grades, studies
 from kb.services.errors import Conflict, Refused
-from kb.services.grades import short_reason
 from kb.vocabulary import (
     DOWNGRADE_DOMAINS,
     EDITOR_FLAGS,
@@ -48,13 +47,6 @@ def _editing(claim_id: int, version: int, *, user, reason: str) -> Iterator[Clai
         grades.regrade(claim, user=user, reason=reason)
 
 
-def _attributed(obj, *, user, reason: str):
-    """The object with this user and reason for the history row its next save writes."""
-    obj._change_reason = short_reason(reason)
-    obj._history_user = user
-    return obj
-
-
 def _changed_labels(obj, values: dict, labels: dict) -> list[str]:
     return [labels.get(name, name) for name, value in values.items() if getattr(obj, name) != value]
 
@@ -71,6 +63,7 @@ CLAIM_FIELD_LABELS = {
     "kind": "kind",
     "population": "population",
     "outcome": "outcome",
+    "topic_id": "topic",
     "editor_flags": "editor flags",
 }
 
@@ -85,10 +78,16 @@ def update_claim(
     population: str,
     outcome: str,
     editor_flags: list[str] | tuple[str, ...] = (),
+    topic_id: int | None = None,
 ) -> Claim:
-    """Edit the testable statement, its kind, population, outcome and the editor's flags."""
+    """Edit the testable statement, its kind, topic, population, outcome and the editor's
+    flags."""
     if kind not in ClaimKind.values:
         raise Refused(f"Unknown claim kind {kind!r}.")
+    if not statement.strip():
+        raise Refused("A claim needs a statement: the proposition its evidence is weighed for.")
+    if topic_id is not None and not Topic.objects.filter(pk=topic_id).exists():
+        raise Refused(f"There is no topic {topic_id}.")
     unknown = set(editor_flags) - {flag.value for flag in EDITOR_FLAGS}
     if unknown:
         raise Refused(f"Editors cannot set these flags: {', '.join(sorted(unknown))}.")
@@ -97,6 +96,7 @@ def update_claim(
         "kind": kind,
         "population": population.strip(),
         "outcome": outcome.strip(),
+        "topic_id": topic_id,
         "editor_flags": [code for code in Flag.values if code in editor_flags],
     }
     with transaction.atomic():
@@ -105,6 +105,66 @@ def update_claim(
         with _editing(claim_id, version, user=user, reason=reason) as claim:
             for name, value in values.items():
                 setattr(claim, name, value)
+    return Claim.objects.get(pk=claim_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sentences that make the claim
+
+
+def set_overstated(
+    *, claim_id: int, appearance_id: int, version: int, user, overstated: bool
+) -> Claim:
+    """Judge whether one sentence making the claim says more than its statement."""
+    with transaction.atomic():
+        appearance = Appearance.objects.select_related("source").get(
+            pk=appearance_id, claim_id=claim_id
+        )
+        word = "overstated" if overstated else "not overstated"
+        reason = f"Sentence on “{appearance.source.title[:60]}” judged {word}"
+        with _editing(claim_id, version, user=user, reason=reason):
+            appearance.overstated = bool(overstated)
+            # Its flags follow when the claim is regraded on leaving the block.
+            grades.attributed(appearance, user=user, reason=reason).save()
+    return Claim.objects.get(pk=claim_id)
+
+
+def move_appearance(
+    *, claim_id: int, appearance_id: int, version: int, user, to_claim_id: int
+) -> Claim:
+    """Put a sentence on another claim of the same compound (it restates that one instead).
+    The studies it cites are linked to the other claim, unweighed where new; both claims are
+    regraded. Returns the claim the sentence left."""
+    with transaction.atomic():
+        appearance = Appearance.objects.get(pk=appearance_id, claim_id=claim_id)
+        if to_claim_id == claim_id:
+            raise Refused("The sentence already makes this claim.")
+        # Both rows locked in one order, so two moves in opposite directions cannot deadlock.
+        locked = {
+            claim.pk: claim
+            for claim in Claim.objects.select_for_update()
+            .filter(pk__in=[claim_id, to_claim_id])
+            .order_by("pk")
+        }
+        target, source = locked.get(to_claim_id), locked[claim_id]
+        if target is None or target.compound_id != source.compound_id:
+            raise Refused(f"Claim {to_claim_id} is not a claim about {source.compound}.")
+        if target.appearances.filter(source_id=appearance.source_id, quote=appearance.quote):
+            raise Refused(f"Claim {to_claim_id} already has this sentence from this page.")
+        reason = f"Sentence moved from claim {claim_id} to claim {to_claim_id}"
+        with _editing(claim_id, version, user=user, reason=reason):
+            appearance.claim = target
+            grades.attributed(appearance, user=user, reason=reason).save()
+            cited = appearance.citations.exclude(reference__study=None)
+            for study_id in cited.values_list("reference__study_id", flat=True):
+                _, made = Evidence.objects.get_or_create(
+                    claim=target, study_id=study_id, defaults={"added_by": user}
+                )
+                if made and target.status == ClaimStatus.PUBLISHED:
+                    grades.ask_for_rereview(target)
+            # Editors with the other claim open see a conflict rather than overwrite this.
+            target.version += 1
+            grades.regrade(target, user=user, reason=reason)
     return Claim.objects.get(pk=claim_id)
 
 
@@ -152,14 +212,14 @@ def set_evidence(
                 _set_design(evidence.study, design, user=user, reason=reason, claim_id=claim_id)
             for name, value in values.items():
                 setattr(evidence, name, value)
-            _attributed(evidence, user=user, reason=reason).save()
+            grades.attributed(evidence, user=user, reason=reason).save()
     return Claim.objects.get(pk=claim_id)
 
 
 def _set_design(study: Study, design: str, *, user, reason: str, claim_id: int) -> None:
     study.design = design
     study.design_source = DesignSource.EDITOR
-    _attributed(study, user=user, reason=reason).save()
+    grades.attributed(study, user=user, reason=reason).save()
     # Other claims weigh the same study: their grades follow its design. The claim being edited
     # is regraded once, when its own change is saved.
     grades.regrade_using_study(
@@ -168,10 +228,6 @@ def _set_design(study: Study, design: str, *, user, reason: str, claim_id: int) 
         reason=f"Regraded: design of {study.first_author_label}",
         exclude=claim_id,
     )
-
-
-def _cites(claim: Claim, study: Study) -> bool:
-    return claim.citations.filter(reference__study=study).exists()
 
 
 def add_evidence(
@@ -199,10 +255,8 @@ def add_evidence(
             raise Refused(f"{study} is already linked to this claim.")
         reason = f"Added evidence {study.first_author_label} {study.year or ''}".strip()
         with _editing(claim_id, version, user=user, reason=reason) as locked:
-            evidence = Evidence(
-                claim=locked, study=study, cited_by_source=_cites(locked, study), added_by=user
-            )
-            _attributed(evidence, user=user, reason=reason).save()
+            evidence = Evidence(claim=locked, study=study, added_by=user)
+            grades.attributed(evidence, user=user, reason=reason).save()
             if locked.status == ClaimStatus.PUBLISHED:
                 grades.ask_for_rereview(locked)
     return Claim.objects.get(pk=claim_id)
@@ -214,7 +268,7 @@ def remove_evidence(*, claim_id: int, evidence_id: int, version: int, user) -> C
         evidence = Evidence.objects.select_related("study").get(pk=evidence_id, claim_id=claim_id)
         reason = f"Removed evidence {evidence.study.first_author_label} {evidence.study.year or ''}"
         with _editing(claim_id, version, user=user, reason=reason.strip()):
-            _attributed(evidence, user=user, reason=reason).delete()
+            grades.attributed(evidence, user=user, reason=reason).delete()
     return Claim.objects.get(pk=claim_id)
 
 

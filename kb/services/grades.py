@@ -2,8 +2,10 @@
 
 `regrade` derives the grade from the claim's weighed evidence and GRADE judgements and saves the
 claim once, with the user and reason of the change in its history row (set before the save, so
-no history row is ever patched afterwards). `regrade_using_study` is the same for every claim
-that weighs a study whose design or retraction changed.
+no history row is ever patched afterwards); the flags of each sentence making the claim (its
+appearances: citation mismatch, overstated) are derived from the same evidence and saved with
+it. `regrade_using_study` is the same for every claim that weighs a study whose design or
+retraction changed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from kb import grading
-from kb.models import GRADE_FIELDS, Claim, Evidence
+from kb.models import GRADE_FIELDS, Appearance, Claim, Evidence
 from kb.vocabulary import Flag
 
 
@@ -35,6 +37,27 @@ def apply_grade(claim: Claim, evidence=None) -> bool:
     return before != [getattr(claim, name) for name in GRADE_FIELDS]
 
 
+def appearance_changes(claim: Claim, evidence=None) -> list[Appearance]:
+    """The claim's appearances whose flags change with its evidence (or the given, already
+    loaded evidence), their new flags set. Nothing is saved."""
+    if evidence is None:
+        evidence = claim.evidence.all()
+    stances = {ev.study_id: ev.stance for ev in evidence}
+    changed = []
+    for appearance in claim.appearances.prefetch_related("citations__reference"):
+        cited = [
+            stances.get(citation.reference.study_id)
+            for citation in appearance.citations.all()
+            if citation.reference.study_id is not None
+        ]
+        derived = grading.appearance_flags(cited, overstated=appearance.overstated)
+        flags = [code for code in Flag.values if code in derived]
+        if flags != appearance.flags:
+            appearance.flags = flags
+            changed.append(appearance)
+    return changed
+
+
 def ask_for_rereview(claim: Claim) -> bool:
     """Flag the claim for an editor to look at again (readers see a grade that does not yet
     weigh what changed); True when the flag is new. Nothing is saved."""
@@ -44,29 +67,47 @@ def ask_for_rereview(claim: Claim) -> bool:
     return True
 
 
-def _save(claim: Claim, *, user, reason: str) -> None:
-    claim._change_reason = short_reason(reason)
-    claim._history_user = user
-    claim.save()
+def attributed(obj, *, user, reason: str):
+    """The object with this user and reason for the history row its next save writes."""
+    obj._change_reason = short_reason(reason)
+    obj._history_user = user
+    return obj
+
+
+def _save(obj, *, user, reason: str) -> None:
+    attributed(obj, user=user, reason=reason).save()
 
 
 def regrade(claim: Claim, *, user, reason: str) -> Claim:
     """Derive the claim's grade and save the claim with every change made to it so far: one
-    history row, carrying this user and reason."""
+    history row, carrying this user and reason (and one for each appearance whose flags
+    changed)."""
     apply_grade(claim)
     _save(claim, user=user, reason=reason)
+    for appearance in appearance_changes(claim):
+        _save(appearance, user=user, reason=reason)
     return claim
 
 
 @transaction.atomic
 def regrade_all(claims: Iterable[Claim], *, user, reason: str) -> list[Claim]:
-    """Regrade these claims, saving only those whose grade changed; the ones saved."""
+    """Regrade these claims, saving only those whose grade or appearances' flags changed; the
+    claims saved or whose appearances were."""
     saved = []
     for claim in claims:
-        if apply_grade(claim):
-            _save(claim, user=user, reason=reason)
+        if _regrade_if_changed(claim, user=user, reason=reason):
             saved.append(claim)
     return saved
+
+
+def _regrade_if_changed(claim: Claim, *, user, reason: str, flagged: bool = False) -> bool:
+    changed = apply_grade(claim) or flagged
+    if changed:
+        _save(claim, user=user, reason=reason)
+    appearances = appearance_changes(claim)
+    for appearance in appearances:
+        _save(appearance, user=user, reason=reason)
+    return changed or bool(appearances)
 
 
 @transaction.atomic
@@ -83,7 +124,6 @@ def regrade_using_study(
     saved = []
     for claim in claims:
         flagged = rereview and ask_for_rereview(claim)
-        if apply_grade(claim) or flagged:
-            _save(claim, user=user, reason=reason)
+        if _regrade_if_changed(claim, user=user, reason=reason, flagged=flagged):
             saved.append(claim)
     return saved

@@ -12,11 +12,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Max
 from django.utils import timezone
 
 from kb.demo import load_demo
-from kb.models import Citation, Reference
 from kb.services import grades
 from studies.models import Study
 
@@ -99,13 +97,9 @@ def public_pages(transactional_db, make_claim, make_evidence) -> dict[str, str]:
         risk_of_bias_reason="Constructed reason: allocation concealment unclear.",
         imprecision="none",
     )
-    make_evidence(claim, trial, stance="supports", cited_by_source=True)
+    # cited=True: the claim's sentence cites the trial through a new entry of the page's list.
+    make_evidence(claim, trial, stance="supports", cited=True)
     make_evidence(claim, review, stance="no_effect", indirectness=["outcome"])
-    number = (demo.source.references.aggregate(top=Max("number"))["top"] or 0) + 1
-    reference = Reference.objects.create(
-        source=demo.source, number=number, text="Constructed reference to Lang 2013", study=trial
-    )
-    Citation.objects.create(claim=claim, reference=reference)
     grades.regrade(claim, user=None, reason="Constructed claim for browser tests")
     return {
         "home": "/",

@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CONSTRUCTED_CLAIM = "Constructed for browser tests: Cerebrolysin speeds recovery after stroke."
+# The statement of the claim the browser fixture adds: the list shows claims by statement.
+CONSTRUCTED_CLAIM = "In adults after acute ischaemic stroke, Cerebrolysin improves recovery."
 
 
 def claim_pages(page: Page):

@@ -30,7 +30,7 @@ MAX_TABS = 80
 @pytest.fixture
 def stroke_claim(transactional_db, editor, second_editor) -> Claim:
     load_demo()
-    return Claim.objects.get(quote__startswith=STROKE_QUOTE)
+    return Claim.objects.get(appearances__quote__startswith=STROKE_QUOTE)
 
 
 def sign_in(page: Page, username: str) -> None:

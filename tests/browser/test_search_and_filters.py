@@ -8,8 +8,14 @@ from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DEPENDENCE_CLAIM = "Cerebrolysin can potentially reduce the level of dependence in stroke patients"
-PAGES = ["/search/?q=stroke", "/compounds/cerebrolysin/?flag=harm_signal"]
+# The demo claim the seed page says as "Cerebrolysin can potentially reduce the level of
+# dependence in stroke patients"; results show claims by their statement.
+DEPENDENCE_CLAIM = "Cerebrolysin reduces death or dependency in adults with acute ischaemic stroke"
+PAGES = [
+    "/search/?q=stroke",
+    "/compounds/cerebrolysin/?flag=harm_signal",
+    "/compounds/cerebrolysin/?topic=acute-ischaemic-stroke&flag=citation_mismatch",
+]
 
 
 def mark_document(page: Page) -> None:
@@ -37,6 +43,25 @@ def test_choosing_a_flag_filters_the_claims_in_place(page: Page, public_pages):
     shown = page.locator("li.claim").count()
     assert 0 < shown < total
     assert page.locator("li.claim .flag", has_text="Strong evidence of harm").count() == shown
+    assert page.evaluate("() => window.__samePage") is True
+
+
+def test_topic_and_a_sentence_flag_filter_together(page: Page, public_pages):
+    page.goto(public_pages["compound"])
+    mark_document(page)
+    page.get_by_label("Topic", exact=True).select_option("acute-ischaemic-stroke")
+    expect(page).to_have_url(re.compile(r"topic=acute-ischaemic-stroke"))
+    expect(page.locator("#claim-list [role=status]")).to_contain_text("match the filters")
+    by_topic = page.locator("li.claim").count()
+    assert by_topic > 0
+    assert page.locator("li.claim", has_text="Acute ischaemic stroke").count() == by_topic
+    page.get_by_label("Flag", exact=True).select_option("citation_mismatch")
+    expect(page).to_have_url(re.compile(r"topic=acute-ischaemic-stroke.*flag=citation_mismatch"))
+    mismatch = page.locator("li.claim .flag", has_text="Cited study does not back the sentence")
+    expect(mismatch.first).to_be_visible()
+    shown = page.locator("li.claim").count()
+    assert 0 < shown <= by_topic
+    assert mismatch.count() == shown
     assert page.evaluate("() => window.__samePage") is True
 
 

@@ -15,7 +15,7 @@ from editor_support import PASSWORD
 from playwright.sync_api import Page, expect
 
 from kb.demo import load_demo
-from kb.models import Claim
+from kb.models import Claim, Topic
 from kb.services import grades
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ MAX_TABS = 150
 @pytest.fixture
 def stroke_claim(transactional_db, editor) -> Claim:
     load_demo()
-    claim = Claim.objects.get(quote__startswith=STROKE_QUOTE)
+    claim = Claim.objects.get(appearances__quote__startswith=STROKE_QUOTE)
     for evidence in claim.evidence.all():
         evidence.stance, evidence.indirectness, evidence.harm = None, [], False
         evidence.save()
@@ -96,6 +96,52 @@ def test_an_editor_grades_and_publishes_the_stroke_claim_with_the_mouse(page: Pa
     claim = Claim.objects.get(pk=stroke_claim.pk)
     assert (claim.status, claim.verdict, claim.certainty) == ("published", "unproven", "low")
     assert claim.graded_at <= timezone.now()
+
+
+def test_topic_sentence_and_judgements_saved_one_after_another_without_reloading(
+    page: Page, stroke_claim
+):
+    """Each save refreshes the version every other form on the page sends, so the next save
+    on the same page is not taken for a stale one."""
+    sentence = stroke_claim.appearances.get()
+    evidence = stroke_claim.evidence.get()
+    safety = Topic.objects.get(slug="safety")
+    sign_in(page)
+    page.goto(f"/editor/claims/{stroke_claim.pk}/")
+    page.evaluate("() => { window.__sameDocument = true; }")
+
+    page.get_by_label("Topic").select_option(label=safety.name)
+    page.get_by_role("button", name="Save statement").click()
+    expect(page.locator("#editor-messages")).to_contain_text("Claim saved.")
+    expect(verdict(page)).to_contain_text(f"Topic: {safety.name}")
+
+    item = page.locator(f"#ap-{sentence.pk}")
+    item.get_by_role("button", name="Mark overstated").click()
+    expect(page.locator("#editor-messages")).to_contain_text("Marked the sentence overstated.")
+    expect(page.locator(f"#ap-{sentence.pk}")).to_contain_text("Overstates its evidence")
+    expect(item.get_by_role("button", name="Mark not overstated")).to_be_visible()
+
+    page.get_by_label("Imprecision", exact=True).select_option("serious")
+    page.get_by_label("Reason (imprecision)").fill(IMPRECISION)
+    page.get_by_role("button", name="Save judgements").click()
+    expect(page.locator("#editor-messages")).to_contain_text("Judgements saved.")
+
+    # An evidence row's form names its version input apart ("ev<pk>-version"): it too follows.
+    row = page.locator(f"#ev-{evidence.pk}")
+    row.get_by_label("Stance").select_option("no_effect")
+    row.get_by_role("button", name="Save weighing").click()
+    expect(page.locator("#editor-messages")).to_contain_text("Saved the weighing")
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+    assert page.evaluate("() => window.__sameDocument") is True  # never reloaded
+    claim = Claim.objects.get(pk=stroke_claim.pk)
+    sentence.refresh_from_db()
+    evidence = claim.evidence.get()
+    assert claim.topic == safety
+    assert (sentence.overstated, sentence.flags) == (True, ["overstated"])
+    assert (claim.imprecision, claim.imprecision_reason) == ("serious", IMPRECISION)
+    assert evidence.stance == "no_effect"
+    assert claim.version == stroke_claim.version + 4
 
 
 class Keyboard:

@@ -2,9 +2,11 @@
 with the number of claims) and the median response time.
 
 For each size N it builds a constructed compound with N published, graded claims, each with three
-evidence links to constructed studies (PMIDs from 990000000 up, DOIs under 10.5555/), requests
-the compound page, the API, the search page and the CSV export with Django's test client, and
-rolls the whole transaction back: nothing is left in the database.
+evidence links to constructed studies (PMIDs from 990000000 up, DOIs under 10.5555/) and two
+sentences making it on constructed pages (three pages shared by all claims, the first sentence
+citing the first study), requests the compound page, the API, the search page, the CSV export
+and the first page's source page with Django's test client, and rolls the whole transaction
+back: nothing is left in the database.
 """
 
 import statistics
@@ -19,8 +21,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from kb.models import GRADE_FIELDS, Claim, Compound, Evidence, Source
-from kb.services.grades import apply_grade
+from kb.models import (
+    GRADE_FIELDS,
+    Appearance,
+    Citation,
+    Claim,
+    Compound,
+    Evidence,
+    Reference,
+    Source,
+)
+from kb.services.grades import appearance_changes, apply_grade
 from kb.vocabulary import ClaimKind, ClaimStatus, Stance
 from studies.designs import Design
 from studies.models import Study
@@ -31,6 +42,8 @@ DOI_PREFIX = "10.5555/benchmark-pages."
 SLUG = "benchmarkolin-constructed"
 WORD = "benchmarkolin"  # in every constructed claim and study: what the search page looks for
 LINKS_PER_CLAIM = 3
+APPEARANCES_PER_CLAIM = 2
+SOURCES = 3
 
 
 @dataclass
@@ -41,12 +54,15 @@ class Measurement:
     median_ms: float
 
 
-def pages(slug: str) -> dict[str, str]:
+def pages(compound: Compound) -> dict[str, str]:
+    slug = compound.slug
+    source = Source.objects.filter(appearances__claim__compound=compound).order_by("pk").first()
     return {
         "compound page": f"/compounds/{slug}/",
         "API": f"/api/compounds/{slug}/",
         "search page": f"/search/?q={WORD}",
         "CSV export": f"/compounds/{slug}/claims.csv",
+        "source page": source.get_absolute_url(),
     }
 
 
@@ -63,11 +79,15 @@ def free_pmids(count: int) -> list[str]:
 
 
 def build_compound(size: int) -> Compound:
-    """A constructed compound with `size` published, graded claims and three links each."""
+    """A constructed compound with `size` published, graded claims, three links and two
+    sentences each, on three shared pages."""
     if Compound.objects.filter(slug=SLUG).exists():
         raise CommandError(f"A compound with the slug '{SLUG}' exists already; remove it first.")
     compound = Compound.objects.create(name="Benchmarkolin (constructed)", slug=SLUG)
-    source = Source.objects.create(title="A constructed page for the page benchmark")
+    sources = [
+        Source.objects.create(title=f"A constructed page for the page benchmark, number {n}")
+        for n in range(SOURCES)
+    ]
     designs = cycle([Design.SYSTEMATIC_REVIEW, Design.RCT, Design.CASE_SERIES, Design.ANIMAL])
     studies = Study.objects.bulk_create(
         Study(
@@ -87,9 +107,6 @@ def build_compound(size: int) -> Compound:
     claims = Claim.objects.bulk_create(
         Claim(
             compound=compound,
-            source=source,
-            position=number,
-            quote=f"{WORD.title()} (constructed) claim {number} speeds recovery after stroke.",
             statement=f"In adults after stroke, {WORD} improves recovery (claim {number}).",
             kind=next(kinds),
             status=ClaimStatus.PUBLISHED,
@@ -103,16 +120,43 @@ def build_compound(size: int) -> Compound:
         [Stance.SUPPORTS, Stance.NO_EFFECT, Stance.PARTIALLY_SUPPORTS, Stance.CONTRADICTS]
     )
     Evidence.objects.bulk_create(
-        Evidence(
-            claim=claim, study=studies[number + k], stance=next(stances), cited_by_source=k == 0
-        )
+        Evidence(claim=claim, study=studies[number + k], stance=next(stances))
         for number, claim in enumerate(claims)
         for k in range(LINKS_PER_CLAIM)
     )
-    # Bulk inserts skip the services: derive the grades now, as regrading would.
+    # Claim n is said on pages n and n + 1 (of three, in turn): every page is shared.
+    appearances = Appearance.objects.bulk_create(
+        Appearance(
+            claim=claim,
+            source=sources[(number + k) % SOURCES],
+            position=number,
+            quote=f"{WORD.title()} (constructed) claim {number} speeds recovery, sentence {k}.",
+        )
+        for number, claim in enumerate(claims)
+        for k in range(APPEARANCES_PER_CLAIM)
+    )
+    # The first sentence of each claim cites its first study, through its page's reference list.
+    first = appearances[::APPEARANCES_PER_CLAIM]
+    references = Reference.objects.bulk_create(
+        Reference(
+            source=appearance.source,
+            number=number + 1,
+            text=f"Constructed reference to {studies[number].title}",
+            study=studies[number],
+        )
+        for number, appearance in enumerate(first)
+    )
+    Citation.objects.bulk_create(
+        Citation(appearance=appearance, reference=reference)
+        for appearance, reference in zip(first, references, strict=True)
+    )
+    # Bulk inserts skip the services: derive the grades and sentence flags now, as regrading
+    # would.
     for claim in claims:
         apply_grade(claim)
     Claim.objects.bulk_update(claims, GRADE_FIELDS)
+    flagged = [appearance for claim in claims for appearance in appearance_changes(claim)]
+    Appearance.objects.bulk_update(flagged, ["flags"])
     return compound
 
 
@@ -143,7 +187,7 @@ def run_benchmark(sizes, repeat: int) -> dict[int, list[Measurement]]:
                 compound = build_compound(size)
                 client = Client(raise_request_exception=True)
                 results[size] = [
-                    measure(client, page, url, repeat) for page, url in pages(compound.slug).items()
+                    measure(client, page, url, repeat) for page, url in pages(compound).items()
                 ]
                 transaction.set_rollback(True)
     return results
@@ -160,7 +204,8 @@ def growing_pages(results: dict[int, list[Measurement]]) -> list[str]:
 
 def table(size: int, measurements: list[Measurement]) -> str:
     lines = [
-        f"{size} claims, {size * LINKS_PER_CLAIM} evidence links",
+        f"{size} claims, {size * LINKS_PER_CLAIM} evidence links, "
+        f"{size * APPEARANCES_PER_CLAIM} appearances on {SOURCES} pages",
         f"{'Page':<16}{'SQL queries':>12}{'Median ms':>12}",
     ]
     lines += [f"{m.page:<16}{m.queries:>12}{m.median_ms:>12.1f}" for m in measurements]
@@ -169,8 +214,9 @@ def table(size: int, measurements: list[Measurement]) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Query counts and median response times of the compound page, API, search and CSV "
-        "export for constructed compounds of several sizes (rolled back afterwards)."
+        "Query counts and median response times of the compound page, API, search, CSV "
+        "export and source page for constructed compounds of several sizes (rolled back "
+        "afterwards)."
     )
 
     def add_arguments(self, parser):

@@ -4,8 +4,12 @@
     manage.py import_article https://example.com/page --compound cerebrolysin --json
     manage.py import_article article.txt --json          # extract only, save nothing
 
-With --json, stdout carries exactly one JSON document (kb.articles.article_to_json) and all
-messages go to stderr, so the output can be piped.
+With --json, stdout carries exactly one JSON document (kb.articles.article_to_json, each
+proposed claim with its "matches": the compound's claims it most likely restates, best first)
+and all messages go to stderr, so the output can be piped. The matches are ranked before
+anything is saved, so a sentence never matches the claim its own save creates; saving attaches
+each sentence to its preselected match (kb.matching.preselected) and makes the others new draft
+claims.
 """
 
 import json
@@ -16,9 +20,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from kb import matching, selectors
 from kb.articles import MAX_BYTES, ArticleError, article_to_json, extract_article, extract_from_url
 from kb.models import Compound
-from kb.services.articles import save_article
+from kb.services.articles import Placement, save_article
 
 
 class Command(BaseCommand):
@@ -53,22 +58,32 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         dry_run = options["dry_run"]
         compound = options["compound"]
-        compound_obj = self._compound(compound) if compound and not dry_run else None
+        # A dry run saves nothing, so a compound not stored yet only means no matches.
+        compound_obj = self._compound(compound, required=not dry_run) if compound else None
         try:
             article = self._extract(options["location"], options["format"])
         except ArticleError as exc:
             raise CommandError(str(exc)) from None
         for warning in article.warnings:
             self.stderr.write(f"warning: {warning}")
+        matches = self._matches(article, compound_obj)
 
-        if compound_obj is not None:
-            result = save_article(article, compound=compound_obj, fetch=options["fetch"])
+        if compound_obj is not None and not dry_run:
+            placements = {
+                claim.quote: Placement(claim_ids=(chosen,))
+                for claim, found in zip(article.claims, matches, strict=True)
+                if (chosen := matching.preselected(found)) is not None
+            }
+            result = save_article(
+                article, compound=compound_obj, placements=placements, fetch=options["fetch"]
+            )
             for note in [*result.notes, *result.warnings]:
                 self.stderr.write(note)
             self.stderr.write(
                 f"Saved source {result.source.pk} “{result.source.title}”: "
                 f"{result.references} references "
                 f"({len(result.unresolved)} not yet matched to a stored study), "
+                f"{result.attached} sentences attached to existing claims, "
                 f"{result.claims_created} new draft claims, "
                 f"{result.claims_existing} already there."
             )
@@ -76,12 +91,29 @@ class Command(BaseCommand):
             self.stderr.write("Nothing saved: give --compound to save the claims.")
 
         if options["json"]:
-            self.stdout.write(json.dumps(article_to_json(article), ensure_ascii=False, indent=2))
+            data = article_to_json(article)
+            for claim, found in zip(data["claims"], matches, strict=True):
+                claim["matches"] = [m.as_json() for m in found]
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        self._report(article)
+        self._report(article, matches)
 
-    def _report(self, article):
-        """What was found, readable by a person: metadata, references, citation sites, claims."""
+    def _matches(self, article, compound) -> list[list[matching.Match]]:
+        """For each proposed claim, the compound's claims it most likely restates (none
+        without a compound), given the stored studies its references resolve to."""
+        if compound is None:
+            return [[] for _ in article.claims]
+        stored = selectors.stored_studies(article.references)
+        return [
+            matching.rank_claims(
+                compound, claim.quote, [stored[n].pk for n in claim.references if n in stored]
+            )
+            for claim in article.claims
+        ]
+
+    def _report(self, article, matches):
+        """What was found, readable by a person: metadata, references, citation sites, claims
+        and the existing claims they restate."""
         out = self.stdout.write
         out(f"Source: {article.title}")
         for label, value in (
@@ -110,10 +142,20 @@ class Command(BaseCommand):
         kinds = Counter(claim.kind for claim in article.claims)
         summary = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
         out(f"\nProposed claims: {len(article.claims)} ({summary}); --json lists them all.")
+        restating = [(c, found) for c, found in zip(article.claims, matches, strict=True) if found]
+        if restating:
+            out(f"\nLikely restating existing claims ({len(restating)}):")
+            for claim, found in restating:
+                best = found[0]
+                chosen = " (preselected)" if matching.preselected(found) else ""
+                out(f"  {claim.quote}")
+                out(f"      claim {best.claim}, score {best.score:.2f}{chosen}: {best.statement}")
 
-    def _compound(self, key: str) -> Compound:
+    def _compound(self, key: str, *, required: bool = True) -> Compound | None:
         compound = Compound.objects.filter(Q(slug=key) | Q(name__iexact=key)).first()
-        if compound is None:
+        if compound is None and not required:
+            self.stderr.write(f"No compound {key!r} stored yet: no matches to report.")
+        elif compound is None:
             known = ", ".join(Compound.objects.values_list("slug", flat=True)[:20]) or "none yet"
             raise CommandError(f"No compound {key!r}. Known compounds: {known}.")
         return compound

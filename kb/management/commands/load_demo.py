@@ -11,8 +11,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = load_demo()
         for quote in result.missing:
-            self.stderr.write(f"Curated claim not found by the article importer: {quote!r}")
+            self.stderr.write(f"Curated sentence not found by the article importer: {quote!r}")
         self.stdout.write(
             f"Demo loaded: {result.compound.name}, {len(result.studies)} studies, "
-            f"{result.claims} published claims from “{result.source.title}”."
+            f"{result.claims} published claims made by {result.appearances} sentences of "
+            f"“{result.source.title}”."
         )
