@@ -3,6 +3,7 @@ curated grading: the two cannot drift apart, the grades say what the sources say
 stating the same proposition are one claim, graded once."""
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,13 @@ def test_the_public_api_serves_the_graded_demo(client, demo):
     data = client.get("/api/compounds/cerebrolysin/").json()
     assert len(data["claims"]) == 59
     assert all(claim["certainty"] or claim["verdict"] == "unproven" for claim in data["claims"])
+
+
+def test_readers_find_the_claims_grouped_by_topic(client, demo):
+    page = client.get("/compounds/cerebrolysin/").text
+    counts = Counter(Claim.objects.values_list("topic__slug", flat=True))
+    assert len(counts) == 8
+    for slug, count in counts.items():
+        assert f'href="/compounds/cerebrolysin/?topic={slug}"' in page
+        listed = client.get("/compounds/cerebrolysin/", {"topic": slug}).context["claims"]
+        assert listed.paginator.count == count
