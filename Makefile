@@ -55,7 +55,7 @@ run: install
 	@test -f .env || printf '# Written by make run: local development settings for manage.py.\nDEBUG=1\n' > .env
 	@if [ -z "$$DATABASE_URL" ]; then \
 		url="$$($(BIN)/python -m kb.devdb start)" && \
-		{ grep -q '^DATABASE_URL=' .env || printf 'DATABASE_URL=%s\n' "$$url" >> .env; }; \
+		{ grep -v '^DATABASE_URL=' .env > .env.tmp; printf 'DATABASE_URL=%s\n' "$$url" >> .env.tmp; mv .env.tmp .env; }; \
 	fi
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py load_demo

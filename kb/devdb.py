@@ -209,9 +209,29 @@ def _create_database(port_number: int) -> None:
         connection.close()
 
 
+# Without DEVDB_PORT, a default port taken (say by another checkout's database) moves this one
+# up to the next free port among these many.
+SPARE_PORTS = 50
+
+
+def _free_port(start_at: int) -> int | None:
+    for candidate in range(start_at + 1, start_at + 1 + SPARE_PORTS):
+        if candidate <= 65535 and not _port_in_use(candidate):
+            return candidate
+    return None
+
+
 def start() -> str:
     pgdata, wanted = data_dir(), port()
+    chosen = bool(os.environ.get("DEVDB_PORT"))
     running = _postmaster(pgdata)
+    if running and not chosen:
+        wanted = running[1]  # this checkout's server, wherever it was started
+    if not running and not chosen and _port_in_use(wanted):
+        free = _free_port(wanted)
+        if free is not None:
+            print(f"devdb: port {wanted} is taken; using {free}", file=sys.stderr)
+            wanted = free
     if running:
         pid, running_port = running
         if running_port != wanted:
