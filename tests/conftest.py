@@ -7,10 +7,12 @@ from urllib.error import URLError
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 from editor_support import DATA, PASSWORD, PUBMED_DATA, make_user
 from fake_network import FakeResponse, serve
 
 from kb import roles as kb_roles
+from kb.demo import load_demo
 from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services import grades
 from kb.vocabulary import ClaimStatus
@@ -241,3 +243,31 @@ def crossref_network(monkeypatch, settings):
         return requested
 
     return install
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The Cerebrolysin demo, loaded once per test module and rolled back after it.
+
+    Loading it takes seconds; dozens of tests only read it. It is loaded inside a transaction
+    that stays open for the module, so each test's own transaction (pytest-django's `db`) is a
+    savepoint inside it: what a test changes is undone after that test, and the demo after the
+    module. Not for transactional tests (the live server of browser tests cannot see it).
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield load_demo()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def pytest_collection_modifyitems(items):
+    """Within each module, tests that use the module's `demo` run after those that do not, so
+    that the demo, once loaded, is seen only by tests that asked for it."""
+    order = {}
+    for item in items:
+        order.setdefault(item.module, len(order))
+    items.sort(key=lambda item: (order[item.module], "demo" in item.fixturenames))

@@ -5,7 +5,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kb import selectors
-from kb.demo import load_demo
 from kb.models import Appearance, Claim, Evidence, Source, Topic
 from kb.services import grades
 
@@ -92,11 +91,6 @@ def test_unknown_slug_is_a_json_404(client, db):
 
 
 # --- the demo: every published claim with every appearance ------------------------------------
-
-
-@pytest.fixture
-def demo():
-    return load_demo()
 
 
 def test_the_demo_document_has_exactly_the_contract_keys_and_the_stored_values(client, demo):

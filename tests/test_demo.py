@@ -21,11 +21,6 @@ COCHRANE_STROKE = "10.1002/14651858.cd007026.pub7"
 BEFORE = Path(__file__).resolve().parent / "data" / "migrations" / "demo-before-appearances.json"
 
 
-@pytest.fixture
-def demo():
-    return load_demo()
-
-
 def _sentences(entry):
     return [appearance["quote"] for appearance in entry["appearances"]]
 

@@ -18,7 +18,6 @@ from editor_support import PASSWORD
 from pylatexenc.latex2text import LatexNodes2Text
 
 from kb import exports
-from kb.demo import load_demo
 from kb.models import Appearance, Claim, Evidence, Source
 from studies.models import Study
 
@@ -46,11 +45,6 @@ OLD_COLUMNS = (
     "studies",
     "evidence",
 )
-
-
-@pytest.fixture
-def demo():
-    return load_demo()
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ against PostgreSQL on the demo's 59 claims, with the constructed second page
 (tests/data/articles/constructed-second-page.html, see tests/test_second_page.py).
 """
 
-import pytest
 from test_second_page import NEW_PROPOSITIONS, NOT_PRESELECTED, PAGE, RESTATES
 
 from kb import matching, selectors
 from kb.articles import extract_article
-from kb.demo import load_demo
 from kb.matching import Match, coverage, preselected, score
 
 
@@ -42,11 +40,6 @@ def test_preselected_is_the_best_match_at_or_above_the_threshold():
     assert preselected([Match(7, "A", round(at - 0.001, 3))]) is None
     assert Match(7, "A", 0.5).as_json() == {"claim": 7, "statement": "A", "score": 0.5}
     assert 0 < matching.OFFER_AT < matching.PRESELECT_AT < 1
-
-
-@pytest.fixture
-def demo(db):
-    return load_demo()
 
 
 def ranked(compound, page):

@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from editor_support import PASSWORD
 
 from kb import search
-from kb.demo import load_demo
 from kb.models import Claim, Topic
 from kb.vocabulary import ClaimKind, Flag, Verdict
 from studies.models import Study
@@ -26,11 +25,6 @@ DEPENDENCE_CLAIM = "Cerebrolysin reduces death or dependency in adults with acut
 DEPENDENCE_QUOTE = "Cerebrolysin can potentially reduce the level of dependence in stroke patients"
 COCHRANE_STROKE_DOI = "10.1002/14651858.cd007026.pub7"
 LANG_2013_PMID = "23009193"
-
-
-@pytest.fixture
-def demo():
-    return load_demo()
 
 
 def claim_statements(response) -> list[str]:
