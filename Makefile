@@ -22,7 +22,7 @@ PYTEST_DB := $(if $(REUSE_DB),--reuse-db,--create-db)
 # on one worker, so a module's shared demo is loaded once. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: help install browser run db-stop test lint check-deploy benchmark
+.PHONY: help install browser services run serve db-stop test lint check-deploy benchmark
 
 help:
 	@echo "make run      set up, start an embedded PostgreSQL on 127.0.0.1:$${DEVDB_PORT:-54329} (data in"
@@ -30,6 +30,8 @@ help:
 	@echo "              serve on 127.0.0.1:$(PORT)"
 	@echo "make db-stop  stop that embedded PostgreSQL (its data stay in .pgdata/)"
 	@echo "make test     lint, checks and the whole test suite against that PostgreSQL (or DATABASE_URL's)"
+	@echo "make serve    production settings: gunicorn and hashed static files on that PostgreSQL"
+	@echo "make serve    production settings: gunicorn, hashed static files, on that PostgreSQL"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.13 is needed and was not found" >&2; exit 1; }
@@ -49,6 +51,10 @@ browser:
 	@command -v npm >/dev/null || { echo "npm is needed for axe-core: apt-get install nodejs npm" >&2; exit 1; }
 	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 
+# The shared cache's tests start a real Redis (Debian's redis-server) of their own.
+services:
+	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+
 # Starts the embedded PostgreSQL unless it runs (or DATABASE_URL is set) and records its URL in .env
 # for `python manage.py` in this checkout.
 run: install
@@ -62,6 +68,20 @@ run: install
 	@if [ -n "$$DEMO_EDITOR_USERNAME" ]; then $(RUN_ENV) $(BIN)/python manage.py create_demo_editor; fi
 	@echo "Serving on http://127.0.0.1:$(PORT)/compounds/cerebrolysin/"
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# As it would be deployed: production settings (DEBUG off), hashed static files served by
+# whitenoise, gunicorn with gunicorn.conf.py on 127.0.0.1:$(PORT), on DATABASE_URL or the embedded
+# PostgreSQL. SECRET_KEY, if unset, is generated once into .secret-key (kept out of git).
+# SECURE_HTTPS=0 because it serves plain HTTP locally; behind TLS leave it unset.
+SERVE_ENV = DEBUG=0 SECURE_HTTPS=$${SECURE_HTTPS:-0} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	SECRET_KEY="$${SECRET_KEY:-$$(cat .secret-key)}" PORT=$(PORT)
+
+serve: install
+	@test -n "$$SECRET_KEY" || test -s .secret-key || { umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret-key; }
+	url="$(SERVER_URL)" && export DATABASE_URL="$$url" $(SERVE_ENV) && \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0 && \
+	exec $(BIN)/gunicorn kb.wsgi
 
 db-stop:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m kb.devdb stop; fi
@@ -79,7 +99,7 @@ check-deploy: install
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # pytest-django creates the test database on that server (its superuser needs CREATEDB).
-test: install browser lint check-deploy
+test: install browser services lint check-deploy
 	url="$(SERVER_URL)" && DATABASE_URL="$$url" TEST_DATABASE_NAME=$(TEST_DATABASE_NAME) \
 		$(BIN)/pytest $(PYTEST_DB) -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term:skip-covered
 

@@ -100,9 +100,13 @@ if not database_url:
         "records its URL in .env, or set DATABASE_URL to a PostgreSQL database, e.g. "
         "postgres://user@127.0.0.1:5432/kb."
     )
+# Connections are kept between requests (a new PostgreSQL connection costs more than most of
+# our pages) and checked before reuse, so a restarted database costs one failed check, not a 500.
 DATABASES = {
     "default": dj_database_url.parse(
-        database_url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0"))
+        database_url,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -132,7 +136,31 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", "") or BASE_DIR / "staticfiles")
+# Production serves `collectstatic`'s output under hashed, compressed names; development and the
+# tests serve the source files (STATIC_MANIFEST=0), so they need no collectstatic.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+if STATIC_MANIFEST:
+    # The app server serves them itself, hashed names cached for a year (whitenoise); runserver
+    # and the tests' live server serve the source files.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# One cache per process unless REDIS_URL names a Redis server that every app server shares.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # Editors' reasons ("why") are kept whole in the history, not cut at 100 characters.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -156,6 +184,8 @@ SECURE_CSP = {
 # plain HTTP with DEBUG off or on, production keeps the default (on).
 SECURE_HTTPS = env_bool("SECURE_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = SECURE_HTTPS
+# Load balancers poll the health check over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HTTPS else 0

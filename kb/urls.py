@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kb import api, exports, search, views
+from kb import api, exports, health, search, views
 from kb.editor import views as editor_views
 
 urlpatterns = [
@@ -35,4 +35,5 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
 ]
