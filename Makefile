@@ -31,7 +31,6 @@ help:
 	@echo "make db-stop  stop that embedded PostgreSQL (its data stay in .pgdata/)"
 	@echo "make test     lint, checks and the whole test suite against that PostgreSQL (or DATABASE_URL's)"
 	@echo "make serve    production settings: gunicorn and hashed static files on that PostgreSQL"
-	@echo "make serve    production settings: gunicorn, hashed static files, on that PostgreSQL"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.13 is needed and was not found" >&2; exit 1; }
