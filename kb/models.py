@@ -75,6 +75,7 @@ class Reference(models.Model):
     text = models.TextField()
     doi = models.CharField(max_length=255, blank=True)
     pmid = models.CharField(max_length=9, blank=True)
+    pmcid = models.CharField("PMCID", max_length=20, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     study = models.ForeignKey(
         Study, on_delete=models.SET_NULL, null=True, blank=True, related_name="references"

@@ -321,14 +321,20 @@ def search_stored(text: str, *, limit: int = 20) -> list[Study]:
 
 def stored_studies(references: Iterable[ListedReference]) -> dict[int, Study]:
     """The stored study of each listed reference that has one, by reference number (one
-    query); a PMID match wins over a DOI match."""
+    query); a PMID match wins over a DOI match, a DOI match over a PMCID match."""
     references = list(references)
     known = Study.objects.by_identifier(
-        pmids=[r.pmid for r in references], dois=[r.doi for r in references]
+        pmids=[r.pmid for r in references],
+        dois=[r.doi for r in references],
+        pmcids=[r.pmcid for r in references],
     )
     found = {}
     for reference in references:
-        study = known.get(("pmid", reference.pmid)) or known.get(("doi", reference.doi))
+        study = (
+            known.get(("pmid", reference.pmid))
+            or known.get(("doi", reference.doi))
+            or known.get(("pmcid", reference.pmcid))
+        )
         if study is not None:
             found[reference.number] = study
     return found

@@ -74,7 +74,7 @@ def normalise_pmcid(value: str) -> str:
     """The canonical form of a PubMed Central ID: "PMC" followed by digits."""
     text = str(value or "").strip()
     match = _PMCID.match(text)
-    if not match:
+    if not match or not int(match.group(1)):
         raise ValueError(f"Not a valid PMCID: {text[:120]!r}. A PMCID looks like PMC1234567.")
     return f"PMC{int(match.group(1))}"
 

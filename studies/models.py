@@ -16,18 +16,20 @@ class StudyQuerySet(models.QuerySet):
     def in_use(self):
         return self.filter(evidence__isnull=False).distinct()
 
-    def by_identifier(self, *, pmids=(), dois=()) -> dict[tuple[str, str], Study]:
-        """The stored studies with any of these PMIDs or (normalised) DOIs, keyed
-        ("pmid", value) and ("doi", value): the one way to find studies by identifier."""
+    def by_identifier(self, *, pmids=(), dois=(), pmcids=()) -> dict[tuple[str, str], Study]:
+        """The stored studies with any of these PMIDs, (normalised) DOIs or PMCIDs, keyed
+        ("pmid", value), ("doi", value) and ("pmcid", value): the one way to find studies by
+        identifier."""
         pmids, dois = {p for p in pmids if p}, {d for d in dois if d}
-        if not pmids and not dois:
+        pmcids = {p for p in pmcids if p}
+        if not pmids and not dois and not pmcids:
             return {}
         found = {}
-        for study in self.filter(models.Q(pmid__in=pmids) | models.Q(doi__in=dois)):
-            if study.pmid:
-                found[("pmid", study.pmid)] = study
-            if study.doi:
-                found[("doi", study.doi)] = study
+        wanted = models.Q(pmid__in=pmids) | models.Q(doi__in=dois) | models.Q(pmcid__in=pmcids)
+        for study in self.filter(wanted):
+            for name in ("pmid", "doi", "pmcid"):
+                if getattr(study, name):
+                    found[(name, getattr(study, name))] = study
         return found
 
 
@@ -40,6 +42,7 @@ class Study(models.Model):
 
     pmid = models.CharField("PMID", max_length=9, unique=True, null=True, blank=True)
     doi = models.CharField("DOI", max_length=255, unique=True, null=True, blank=True)
+    # "" when PubMed Central has no copy; unique among those it has (study_pmcid_unique).
     pmcid = models.CharField("PMCID", max_length=20, blank=True)
     title = models.TextField()
     abstract = models.TextField(blank=True)
@@ -83,6 +86,13 @@ class Study(models.Model):
                 | (models.Q(doi__startswith="10.") & models.Q(doi=Lower("doi"))),
                 name="study_doi_normalised",
             ),
+            models.UniqueConstraint(
+                fields=["pmcid"], condition=~models.Q(pmcid=""), name="study_pmcid_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pmcid="") | models.Q(pmcid__regex=r"^PMC[1-9][0-9]{0,8}$"),
+                name="study_pmcid_normalised",
+            ),
             models.CheckConstraint(
                 condition=models.Q(design__isnull=True) | models.Q(design__in=Design.values),
                 name="study_design_valid",
@@ -124,6 +134,10 @@ class Study(models.Model):
     @property
     def doi_url(self) -> str:
         return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pmc_url(self) -> str:
+        return f"https://pmc.ncbi.nlm.nih.gov/articles/{self.pmcid}/" if self.pmcid else ""
 
     @property
     def pubmed_url(self) -> str:

@@ -593,17 +593,28 @@ def test_article_to_json_shape(seed):
     data = article_to_json(seed)
     assert json.loads(json.dumps(data)) == data
     assert set(data) == {"source", "references", "claims"}
-    assert set(data["source"]) == {"title", "url", "conflicts_of_interest"}
+    assert set(data["source"]) == {
+        "title", "url", "author", "published", "publisher", "conflicts_of_interest"
+    }  # fmt: skip
     assert data["source"]["url"] is None
+    assert (data["source"]["author"], data["source"]["publisher"]) == (
+        "Jacob Kovacs",
+        "WholisticResearch",
+    )
+    assert data["source"]["published"] is None
     assert data["source"]["conflicts_of_interest"] == SEED_CONFLICTS
     assert data["references"][0] == {
         "number": 1,
         "text": seed.references[0].text,
         "doi": "10.1111/j.1747-4949.2012.00901.x",
         "pmid": None,
+        "pmcid": None,
+        "study": None,
     }
-    assert all(set(r) == {"number", "text", "doi", "pmid"} for r in data["references"])
-    assert all(set(c) == {"quote", "references"} for c in data["claims"])
+    assert all(
+        set(r) == {"number", "text", "doi", "pmid", "pmcid", "study"} for r in data["references"]
+    )
+    assert all(set(c) == {"quote", "references", "kind"} for c in data["claims"])
     assert {c["quote"]: c["references"] for c in data["claims"] if c["references"]} == (
         SEED_CITATIONS
     )

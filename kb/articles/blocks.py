@@ -115,7 +115,7 @@ class HtmlBlocks(HTMLParser):
         text = collapse(SENTINEL.sub("", raw))
         if not href or (href.startswith("#") and not _NUMERIC_TEXT.fullmatch(text)):
             return
-        ident = bool(identifiers_from_url(href)[0] or identifiers_from_url(href)[1])
+        ident = identifiers_from_url(href).found()
         if _NUMERIC_TEXT.fullmatch(text) and not ident:
             # "<a href="#ref-3">3</a>": a marker pointing into the reference list.
             self._buf[pos:] = [sentinel("n" + text.strip("[]() "))]

@@ -7,11 +7,12 @@ import bisect
 
 from kb.articles.blocks import HtmlBlocks, text_blocks
 from kb.articles.classify import CONFLICT, RATE, is_affiliate, is_claim, suggest_kind
-from kb.articles.find_ids import identifiers_from_url, safe_url
+from kb.articles.find_ids import Identifiers, identifiers_from_url, safe_url
 from kb.articles.markers import strip_markers
 from kb.articles.metadata import fill_metadata
 from kb.articles.model import Article, Block, Link, ProposedClaim
 from kb.articles.references import (
+    identifier_keys,
     link_bare_identifiers,
     parse_references,
     reference_for_link,
@@ -93,9 +94,8 @@ def _analyse(
     listed_numbers = {r.number for r in references}
     by_identifier = {}
     for ref in references:
-        for key in (ref.doi and ("doi", ref.doi), ref.pmid and ("pmid", ref.pmid)):
-            if key:
-                by_identifier.setdefault(key, ref.number)
+        for key in identifier_keys(Identifiers(ref.doi, ref.pmid, ref.pmcid)):
+            by_identifier.setdefault(key, ref.number)
 
     for block in body:
         clean, markers = strip_markers(block.text)
@@ -129,12 +129,10 @@ def _analyse(
             numbers = marker.numbers
             if marker.link is not None:
                 link = links[marker.link]
-                doi, pmid = identifiers_from_url(link.href)
-                if doi or pmid:
+                ids = identifiers_from_url(link.href)
+                if ids.found():
                     numbers = [
-                        reference_for_link(
-                            link, doi, pmid, references, by_identifier, warnings, listed
-                        )
+                        reference_for_link(link, ids, references, by_identifier, warnings, listed)
                     ]
                     listed_numbers.update(numbers)
                 elif is_affiliate(link):
@@ -235,17 +233,34 @@ def _plain_text(blocks: list[Block], links: list[Link]) -> str:
     return "\n\n".join(parts)
 
 
-def article_to_json(article: Article) -> dict:
-    """The shape `import_article --json` prints; None where a value is absent."""
+def article_to_json(article: Article, studies: dict | None = None) -> dict:
+    """The shape `import_article --json` prints; None where a value is absent.
+
+    `studies` maps a reference number to the stored study it resolves to, as
+    {"id", "pmid", "doi", "match": "identifier" | "title"} (the caller looks them up)."""
+    studies = studies or {}
     return {
         "source": {
             "title": article.title,
             "url": article.url,
+            "author": article.author or None,
+            "published": article.published.isoformat() if article.published else None,
+            "publisher": article.publisher or None,
             "conflicts_of_interest": list(article.conflicts_of_interest),
         },
         "references": [
-            {"number": r.number, "text": r.text, "doi": r.doi, "pmid": r.pmid}
+            {
+                "number": r.number,
+                "text": r.text,
+                "doi": r.doi,
+                "pmid": r.pmid,
+                "pmcid": r.pmcid,
+                "study": studies.get(r.number),
+            }
             for r in article.references
         ],
-        "claims": [{"quote": c.quote, "references": list(c.references)} for c in article.claims],
+        "claims": [
+            {"quote": c.quote, "references": list(c.references), "kind": c.kind}
+            for c in article.claims
+        ],
     }

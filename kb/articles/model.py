@@ -16,6 +16,7 @@ class ListedReference:
     doi: str | None = None
     pmid: str | None = None
     url: str | None = None
+    pmcid: str | None = None
 
 
 @dataclass

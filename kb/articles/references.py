@@ -8,8 +8,9 @@ import re
 from kb.articles.blocks import GENERIC_LINK_TEXT, NUMBER_LINE, URLISH_TEXT
 from kb.articles.find_ids import (
     INLINE_ID,
-    PMC_URL,
+    NONE,
     URL_IN_TEXT,
+    Identifiers,
     identifiers_from_text,
     identifiers_from_url,
     safe_url,
@@ -35,7 +36,7 @@ def _citation_count(blocks: list[Block], links: list[Link]) -> int:
         if _CITATION_LIKE.search(plain(block.text)):
             return True
         return any(
-            any(identifiers_from_url(links[int(p[1:])].href))
+            identifiers_from_url(links[int(p[1:])].href).found()
             for p in SENTINEL.findall(block.text)
             if p[:1] == "l" and p[1:].isdigit()
         )
@@ -109,23 +110,23 @@ def parse_references(
             )
             continue
         seen.add(number)
-        doi = pmid = None
+        ids = NONE
         for href in hrefs:
-            link_doi, link_pmid = identifiers_from_url(href)
-            doi, pmid = doi or link_doi, pmid or link_pmid
-        text_doi, text_pmid = identifiers_from_text(text)
-        doi, pmid = doi or text_doi, pmid or text_pmid
+            ids = ids.merged(identifiers_from_url(href))
+        ids = ids.merged(identifiers_from_text(text))
         url = next((u for u in map(safe_url, hrefs) if u), None)
         if url is None:
             found = URL_IN_TEXT.search(text)
             url = safe_url(trim_trailing(found.group(0))) if found else None
-        if PMC_URL.search(text) and not url:
-            url = "https://" + PMC_URL.search(text).group(0)
-        references.append(ListedReference(number=number, text=text, doi=doi, pmid=pmid, url=url))
-        if not doi and not pmid:
+        references.append(
+            ListedReference(
+                number=number, text=text, doi=ids.doi, pmid=ids.pmid, pmcid=ids.pmcid, url=url
+            )
+        )
+        if not ids.found():
             warnings.append(
-                f"Reference {number} has no DOI or PMID ({text[:80]!r}); match it to a "
-                "study by hand."
+                f"Reference {number} has no DOI or PMID, nor a PMCID ({text[:80]!r}); it can only "
+                "be matched to a study by its title."
             )
     return sorted(references, key=lambda r: r.number)
 
@@ -139,6 +140,8 @@ def link_bare_identifiers(text: str, links: list[Link]) -> str:
             href = "https://doi.org/" + raw[4:].strip()
         elif raw.lower().startswith("pmid"):
             href = "https://pubmed.ncbi.nlm.nih.gov/" + re.sub(r"\D", "", raw) + "/"
+        elif raw.lower().startswith("pmcid"):
+            href = "https://pmc.ncbi.nlm.nih.gov/articles/PMC" + re.sub(r"\D", "", raw) + "/"
         out.append(text[last : match.start()])
         out.append(sentinel(f"l{len(links)}"))
         links.append(Link(href=href, text=raw, replaced=True))
@@ -147,21 +150,37 @@ def link_bare_identifiers(text: str, links: list[Link]) -> str:
     return "".join(out)
 
 
-def reference_for_link(link, doi, pmid, references, by_identifier, warnings, listed) -> int:
-    """The number of the reference a DOI/PubMed link points to; a new reference if none."""
-    for key in (doi and ("doi", doi), pmid and ("pmid", pmid)):
-        if key and key in by_identifier:
+def identifier_keys(ids: Identifiers) -> list[tuple[str, str]]:
+    """("doi", value), ("pmid", value), ("pmcid", value) for each identifier present."""
+    return [(name, value) for name, value in ids._asdict().items() if value]
+
+
+def reference_for_link(
+    link: Link, ids: Identifiers, references, by_identifier, warnings, listed
+) -> int:
+    """The number of the reference a DOI/PubMed/PMC link points to; a new reference if none."""
+    for key in identifier_keys(ids):
+        if key in by_identifier:
             return by_identifier[key]
     number = (references[-1].number if references else 0) + 1  # the list is kept sorted
     text = plain(link.text)
     if not text or URLISH_TEXT.match(text) or GENERIC_LINK_TEXT.fullmatch(text):
-        text = f"doi:{doi}" if doi else f"PMID: {pmid}"
+        text = (
+            f"doi:{ids.doi}" if ids.doi else f"PMID: {ids.pmid}" if ids.pmid else
+            f"PMCID: {ids.pmcid}"
+        )  # fmt: skip
     references.append(
-        ListedReference(number=number, text=text, doi=doi, pmid=pmid, url=safe_url(link.href))
+        ListedReference(
+            number=number,
+            text=text,
+            doi=ids.doi,
+            pmid=ids.pmid,
+            pmcid=ids.pmcid,
+            url=safe_url(link.href),
+        )
     )
-    for key in (doi and ("doi", doi), pmid and ("pmid", pmid)):
-        if key:
-            by_identifier[key] = number
+    for key in identifier_keys(ids):
+        by_identifier[key] = number
     if listed:
         warnings.append(
             f"The text links to {text!r}, which is not in the reference list; it was added "

@@ -7,7 +7,7 @@ its citation audit follows from the evidence already weighed; a cited study the 
 weigh yet is linked unweighed, which puts the claim in the review queue as new evidence to
 weigh (and, when published, asks for a re-review).
 
-Each reference resolves to a study through its PMID or DOI: a study already stored, or, with
+Each reference resolves to a study through its PMID, DOI or PMCID: a study already stored, or, with
 fetch=True, one fetched from PubMed (by PMID) or Crossref (by DOI, then PubMed through the DOI's
 PMID) and stored through the studies importer. Fetching happens before the
 transaction, so no database transaction waits on the network, and whatever is fetched is
@@ -102,6 +102,7 @@ def save_article(
     if fetch:
         stored = selectors.stored_studies(article.references)
         missing = [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
+        # A reference known only by its PMCID resolves to a stored study with it, not fetched.
         if missing:
             fetched = fetch_records(
                 missing,
@@ -139,7 +140,13 @@ def _save(article, *, compound, source, keep, placements, user, fetched: Fetched
         if len(url) > Reference._meta.get_field("url").max_length:
             result.warnings.append(f"Reference {entry.number}: URL too long to store; dropped.")
             url = ""
-        values = {"text": entry.text, "doi": doi, "pmid": entry.pmid or "", "url": url}
+        values = {
+            "text": entry.text,
+            "doi": doi,
+            "pmid": entry.pmid or "",
+            "pmcid": entry.pmcid or "",
+            "url": url,
+        }
         study = studies.get(entry.number)
         if study is not None:
             values["study"] = study

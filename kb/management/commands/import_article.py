@@ -91,7 +91,12 @@ class Command(BaseCommand):
             self.stderr.write("Nothing saved: give --compound to save the claims.")
 
         if options["json"]:
-            data = article_to_json(article)
+            stored = selectors.stored_studies(article.references)
+            studies = {
+                number: {"id": s.pk, "pmid": s.pmid, "doi": s.doi, "match": "identifier"}
+                for number, s in stored.items()
+            }
+            data = article_to_json(article, studies)
             for claim, found in zip(data["claims"], matches, strict=True):
                 claim["matches"] = [m.as_json() for m in found]
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
@@ -127,7 +132,9 @@ class Command(BaseCommand):
         out(f"\nReferences ({len(article.references)}):")
         for ref in article.references:
             ids = ", ".join(
-                f"{name} {value}" for name, value in (("DOI", ref.doi), ("PMID", ref.pmid)) if value
+                f"{name} {value}"
+                for name, value in (("DOI", ref.doi), ("PMID", ref.pmid), ("PMCID", ref.pmcid))
+                if value
             )
             out(f"  [{ref.number}] {ids or 'no identifier: left for an editor to resolve'}")
             out(f"      {ref.text[:160]}")

@@ -36,7 +36,7 @@ def real_records(folder: Path) -> list[tuple[str, str, str | None]]:
 
 
 def with_fresh_identifiers(raw: str, pmid: str, doi: str | None, number: int) -> str:
-    """The record with its own PMID and DOI replaced; cited PMIDs and DOIs are left alone."""
+    """The record with its own PMID, DOI and PMCID replaced; cited PMIDs and DOIs are left alone."""
     new_pmid = str(FIRST_PMID + number)
     raw = raw.replace(f">{pmid}</PMID>", f">{new_pmid}</PMID>", 1)
     raw = raw.replace(
@@ -45,6 +45,8 @@ def with_fresh_identifiers(raw: str, pmid: str, doi: str | None, number: int) ->
     )
     if doi:
         raw = re.sub(f">{re.escape(doi)}<", f">{DOI_PREFIX}{number}<", raw, flags=re.IGNORECASE)
+    # PMCIDs are unique too; only the record's own is read, so every one may take the new value.
+    raw = re.sub(r'(<ArticleId IdType="pmc">)PMC\d+<', rf"\g<1>PMC{new_pmid}<", raw)
     return raw
 
 
