@@ -23,7 +23,7 @@ COCHRANE = "10.1002/14651858.cd007026.pub6"  # Cerebrolysin for acute ischaemic 
 
 
 @pytest.mark.parametrize(
-    "href, expected",
+    ("href", "expected"),
     [
         ("https://doi.org/10.1038/srep16696", Identifiers(doi="10.1038/srep16696")),
         ("http://dx.doi.org/10.1038%2Fsrep16696", Identifiers(doi="10.1038/srep16696")),
@@ -72,7 +72,7 @@ def test_identifiers_from_any_link(href, expected):
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         (
             "Bornstein NM, et al. Neurol Sci. 2018. doi: 10.1038/srep16696.",
