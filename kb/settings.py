@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "simple_history",
+    "django_tasks_db",
     "studies",
     "kb",
 ]
@@ -165,7 +166,18 @@ CACHES = {
 # Editors' reasons ("why") are kept whole in the history, not cut at 100 characters.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Long work (fetching studies, retraction checks, the PubMed watch) runs in background tasks:
+# queued in PostgreSQL (django-tasks-db), run by `manage.py db_worker` processes on any machine
+# that reaches the database. TASK_BACKEND=immediate runs each task inside the call that queues
+# it (the tests do, unless they drive a worker themselves).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "database")
+if TASK_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]}}
 
 # Content Security Policy: no inline script or style without the request's nonce, no eval.
 SECURE_CSP = {

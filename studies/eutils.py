@@ -1,12 +1,13 @@
-"""PubMed's E-utilities: a client that fetches records by PMID (efetch) and finds a DOI's PMID
-(esearch).
+"""PubMed's E-utilities: a client that fetches records by PMID (efetch), finds a DOI's PMID
+and searches PubMed for new records (esearch).
 
-Requests go through Bio.Entrez, which builds them and keeps to NCBI's rate limits itself
-(requests at least 0.37 s apart, 0.1 s with NCBI_API_KEY). Bio.Entrez opens URLs through its
-module attribute `urlopen`; that is pointed once at a dispatcher handing each request to the
-Transport of the client asking (a context variable, so concurrent clients do not mix), which
-also gives every request a timeout. Our own retry loop replaces Bio.Entrez's retries so that
-Retry-After is honoured and an offline machine fails at once.
+Requests go through Bio.Entrez, which builds them and spaces one process's requests; the client
+built from settings also keeps NCBI's rate limit across every process and machine sharing the
+database (studies.ratelimit: 3 requests/s, 10/s with NCBI_API_KEY). Bio.Entrez opens URLs
+through its module attribute `urlopen`; that is pointed once at a dispatcher handing each
+request to the Transport of the client asking (a context variable, so concurrent clients do not
+mix), which also gives every request a timeout. Our own retry loop replaces Bio.Entrez's retries
+so that Retry-After is honoured and an offline machine fails at once.
 """
 
 import io
@@ -15,6 +16,7 @@ import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
+from datetime import date
 from typing import Self
 from urllib.error import HTTPError
 
@@ -23,10 +25,12 @@ from django.conf import settings
 
 from studies.identifiers import normalise_doi, normalise_pmid
 from studies.pubmed_xml import parse_pubmed_xml, text_of
+from studies.ratelimit import RateLimit
 from studies.records import ParseError, StudyRecord
 from studies.transport import RemoteError, Transport, contact_from_settings, error_body
 
 EFETCH_BATCH = 200  # NCBI's advice for ids per efetch request
+SEARCH_PAGE = 500  # PMIDs per esearch reply when paging through a search's results
 SERVICE = "PubMed (eutils.ncbi.nlm.nih.gov)"
 
 
@@ -64,8 +68,10 @@ class EutilsClient:
 
     @classmethod
     def from_settings(cls, *, transport: Transport | None = None) -> Self:
-        """The client as configured: NCBI_EMAIL, NCBI_TOOL and NCBI_API_KEY."""
+        """The client as configured: NCBI_EMAIL, NCBI_TOOL and NCBI_API_KEY, its requests spaced
+        by the rate limit all processes share."""
         api_key = getattr(settings, "NCBI_API_KEY", "") or ""
+        transport = transport or Transport(throttle=RateLimit.ncbi())
         return cls(**contact_from_settings(), api_key=api_key, transport=transport)
 
     def fetch_batches(self, pmids: Iterable[str]) -> Iterator[tuple[list[str], list[StudyRecord]]]:
@@ -97,6 +103,31 @@ class EutilsClient:
         if count != 1 or len(ids) != 1:
             return None
         return normalise_pmid(ids[0])
+
+    def search(
+        self, term: str, *, mindate: date, maxdate: date, datetype: str = "edat"
+    ) -> list[str]:
+        """PMIDs of the records matching an E-utilities query that entered PubMed (edat) between
+        two dates, both included; all pages of the reply, newest first as PubMed sorts them."""
+        pmids: list[str] = []
+        while True:
+            start = len(pmids)
+            body = self._read(
+                lambda start=start: Entrez.esearch(
+                    db="pubmed",
+                    term=term,
+                    datetype=datetype,
+                    mindate=mindate.strftime("%Y/%m/%d"),
+                    maxdate=maxdate.strftime("%Y/%m/%d"),
+                    retstart=start,
+                    retmax=SEARCH_PAGE,
+                    **self._params(),
+                )
+            )
+            count, page = parse_esearch_ids(body, name=f"PubMed search for {term!r}")
+            pmids.extend(normalise_pmid(pmid) for pmid in page)
+            if not page or len(pmids) >= count:
+                return list(dict.fromkeys(pmids))
 
     def _params(self) -> dict:
         """Identification NCBI asks for; empty values are left out."""

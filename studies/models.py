@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -142,3 +143,83 @@ class Study(models.Model):
     @property
     def pubmed_url(self) -> str:
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+class JobKind(models.TextChoices):
+    BULK_FETCH = "bulk_fetch", "Fetch studies by PMID or DOI"
+    CHECK_RETRACTIONS = "check_retractions", "Check for retractions and corrections"
+    REFETCH_STUDY = "refetch_study", "Re-fetch a study"
+    IMPORT_ARTICLE = "import_article", "Import an article"
+    WATCH = "watch", "Search PubMed for new studies"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    """One piece of long work run by a background task (django.tasks): what was asked, how far it
+    got, what came of it. The task reads its job row to resume where a failed attempt stopped
+    (`checkpoint`), so running it again never does the same work twice."""
+
+    Kind = JobKind
+    Status = JobStatus
+
+    kind = models.CharField(max_length=30, choices=Kind)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    # What was asked (identifiers, a study's id, a preview), as the task receives it.
+    params = models.JSONField(default=dict, blank=True)
+    # What a failed attempt finished already, for the next attempt to skip.
+    checkpoint = models.JSONField(default=dict, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    step = models.CharField(max_length=200, blank=True)  # what it is doing now, in words
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)  # django.tasks' TaskResult id
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=JobKind.values), name="job_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=JobStatus.values), name="job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="job_done_within_total"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+class RateLimitSlot(models.Model):
+    """The next moment a request to a rate-limited service may start, shared by every process
+    that talks to it (web servers, workers, commands): see studies.ratelimit."""
+
+    service = models.CharField(max_length=40, primary_key=True)
+    next_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.service}: next request at {self.next_at}"

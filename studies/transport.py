@@ -162,7 +162,8 @@ class Transport:
 
     `opener(request, timeout=...)` is called like urllib.request.urlopen and returns a binary
     response; `sleep(seconds)` is how the retry loop waits between attempts and `jitter(delay)`
-    spreads those waits (tests pass an exact one).
+    spreads those waits (tests pass an exact one). `throttle()`, when given, is called before
+    every request and waits for the service's rate limit (studies.ratelimit).
     """
 
     opener: Callable = urllib.request.urlopen
@@ -171,9 +172,12 @@ class Transport:
     attempts: int = RETRY_ATTEMPTS
     jitter: Callable[[float], float] = equal_jitter
     max_total_wait: float = MAX_TOTAL_WAIT
+    throttle: Callable[[], None] | None = None
 
     def open(self, request: urllib.request.Request):
         """Send one request (no retrying); the clients only ever pass https:// requests."""
+        if self.throttle is not None:
+            self.throttle()
         return self.opener(request, timeout=self.timeout)
 
     def call(self, request: Callable[[], bytes], *, service: str) -> bytes:

@@ -1,10 +1,14 @@
 """Re-check studies in use against PubMed (or Crossref) and record new retractions."""
 
-from django.core.management.base import BaseCommand, CommandError
+import sys
 
-from studies.crossref import CrossrefClient, UnknownDOI
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
-from studies.importer import ImportResult, import_pmids, import_records
+from studies.fetching import fetch_identifiers, identifiers_of
+from studies.importer import ImportResult
 from studies.models import Study
 from studies.records import ParseError
 from studies.reporting import report, warn_without_email
@@ -19,35 +23,43 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--all", action="store_true", help="check every study, not just used")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
         studies = Study.objects.all() if options["all"] else Study.objects.in_use()
-        with_pmid = list(studies.filter(pmid__isnull=False).values_list("pmid", flat=True))
-        doi_only = list(
-            studies.filter(pmid__isnull=True, doi__isnull=False).values_list("doi", flat=True)
-        )
-        if not with_pmid and not doi_only:
+        identifiers = identifiers_of(studies.order_by("pk"))
+        if not identifiers:
             self.stdout.write("No studies to check.")
             return
         warn_without_email(self)
-        pubmed, crossref = EutilsClient.from_settings(), CrossrefClient.from_settings()
-        result = ImportResult()
-        try:
-            if with_pmid:
-                result.add(import_pmids(with_pmid, client=pubmed))
-            for doi in doi_only:
-                try:
-                    result.add(import_records([crossref.fetch_work(doi)]))
-                except UnknownDOI as exc:
-                    result.count("failed")
-                    result.problems.append(str(exc))
-        except (RemoteError, ParseError) as exc:
-            raise CommandError(f"{exc} Checked so far: {result.summary()}.") from exc
-        retracted = Study.objects.filter(pk__in=result.newly_retracted)
-        for study in retracted:
+        show = not options["no_progress"] and options["verbosity"] > 0
+        checkpoint: dict = {}
+        with tqdm(
+            total=len(identifiers),
+            desc="Checking",
+            unit=" studies",
+            file=sys.stderr,
+            disable=not show,
+        ) as bar:
+
+            def progress(done, total, step):
+                bar.update(done - bar.n)
+
+            try:
+                result = fetch_identifiers(
+                    identifiers,
+                    pubmed=EutilsClient.from_settings(),
+                    crossref=CrossrefClient.from_settings(),
+                    save_checkpoint=checkpoint.update,
+                    progress=progress,
+                    dois_via_pubmed=False,
+                )
+            except (RemoteError, ParseError) as exc:
+                so_far = ImportResult(**checkpoint.get("result", {}))
+                raise CommandError(f"{exc} Checked so far: {so_far.summary()}.") from exc
+        for study in Study.objects.filter(pk__in=result.newly_retracted):
             self.stdout.write(f"Newly retracted: study #{study.pk}: {study}")
         self.stdout.write(
-            f"Checked {len(with_pmid) + len(doi_only)} studies, "
-            f"{len(result.newly_retracted)} newly retracted."
+            f"Checked {len(identifiers)} studies, {len(result.newly_retracted)} newly retracted."
         )
         report(self, result)

@@ -4,28 +4,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
+from studies.fetching import NotInPubMed, fetch_record
 from studies.identifiers import parse_identifier
 from studies.importer import import_records
 from studies.models import Study
-from studies.records import ParseError, StudyRecord
+from studies.records import ParseError
 from studies.reporting import report, warn_without_email
 from studies.transport import RemoteError
-
-
-def fetch_record(
-    kind: str, value: str, *, pubmed: EutilsClient, crossref: CrossrefClient
-) -> StudyRecord:
-    """PubMed's record when PubMed has the study (it wins for classification), else Crossref's."""
-    pmid = value if kind == "pmid" else pubmed.search_pmid_for_doi(value)
-    if pmid:
-        for _, records in pubmed.fetch_batches([pmid]):
-            for record in records:
-                if record.pmid == pmid:
-                    if kind == "doi" and not record.doi:
-                        record.doi = value
-                    return record
-        raise CommandError(f"PMID {pmid} is not in PubMed.")
-    return crossref.fetch_work(value)
 
 
 class Command(BaseCommand):
@@ -50,7 +35,7 @@ class Command(BaseCommand):
                 pubmed=EutilsClient.from_settings(),
                 crossref=CrossrefClient.from_settings(),
             )
-        except (RemoteError, ParseError) as exc:
+        except (RemoteError, ParseError, NotInPubMed) as exc:
             raise CommandError(str(exc)) from exc
         result = import_records([record])
         study = None
