@@ -9,7 +9,7 @@ from kb.articles.blocks import HtmlBlocks, text_blocks
 from kb.articles.classify import CONFLICT, RATE, is_affiliate, is_claim, suggest_kind
 from kb.articles.find_ids import Identifiers, identifiers_from_url, safe_url
 from kb.articles.markers import strip_markers
-from kb.articles.metadata import fill_metadata
+from kb.articles.metadata import Structured, fill_metadata, read_structured
 from kb.articles.model import Article, Block, Link, ProposedClaim
 from kb.articles.references import (
     identifier_keys,
@@ -45,7 +45,11 @@ def extract_article(data: bytes | str, *, fmt: str = "auto", url: str | None = N
     links: list[Link] = []
     html_title = ""
     times: list[str] = []
+    structured = Structured()
     if fmt == "html" or (fmt == "auto" and looks_like_html(text)):
+        # JSON-LD and the canonical link do not survive sanitising: read them first.
+        structured = read_structured(text)
+        warnings.extend(structured.problems)
         notice = sanitising_warning(text)
         if notice:
             warnings.append(notice)
@@ -58,7 +62,7 @@ def extract_article(data: bytes | str, *, fmt: str = "auto", url: str | None = N
         blocks = text_blocks(text)
     if not any(plain(b.text) for b in blocks):
         raise ArticleError("No readable text was found in the article.")
-    return _analyse(blocks, links, meta, html_title, times, url, warnings)
+    return _analyse(blocks, links, meta, html_title, times, structured, url, warnings)
 
 
 def extract_from_url(url: str, *, opener=None) -> Article:
@@ -72,6 +76,7 @@ def _analyse(
     meta: dict[str, str],
     html_title: str,
     times: list[str],
+    structured: Structured,
     url: str | None,
     warnings: list[str],
 ) -> Article:
@@ -209,8 +214,11 @@ def _analyse(
             "references."
         )
 
-    article = Article(title="", url=safe_url(url or meta.get("og:url")))
-    fill_metadata(article, blocks, meta, html_title, times)
+    article = Article(
+        title="",
+        url=safe_url(url) or safe_url(structured.canonical) or safe_url(meta.get("og:url")),
+    )
+    fill_metadata(article, blocks, meta, html_title, times, structured)
     article.references = references
     article.claims = claims
     article.conflicts_of_interest = conflicts
