@@ -22,6 +22,7 @@ from django.db.models import Count, F, FloatField, Func, OuterRef, Q, Subquery, 
 from django.db.models.functions import Coalesce, Greatest
 
 from kb.models import Appearance, Claim
+from studies.limits import SearchText
 
 # Measured on the demo (59 claims) with the constructed second page
 # (tests/data/articles/constructed-second-page.html, 13 restatements and 3 new propositions;
@@ -83,7 +84,7 @@ def preselected(matches: list[Match]) -> int | None:
 def _lexemes(expression) -> Func:
     """PostgreSQL's stemmed words of a text, stop words dropped."""
     return Func(
-        SearchVector(expression, config=CONFIG),
+        SearchVector(SearchText(expression), config=CONFIG),
         function="tsvector_to_array",
         output_field=ArrayField(TextField()),
     )

@@ -3,6 +3,7 @@ evidence linking each claim to studies."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import MD5
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -18,6 +19,7 @@ from kb.vocabulary import (
     Stance,
     Verdict,
 )
+from studies import limits
 from studies.models import Study
 
 
@@ -52,7 +54,11 @@ class Source(models.Model):
     conflicts_of_interest = models.TextField(
         blank=True, help_text="Vendor recommendations, prices, affiliate links, sponsorship."
     )
-    text = models.TextField(blank=True, help_text="The page's text as imported (sanitised).")
+    text = models.TextField(
+        blank=True,
+        max_length=limits.ARTICLE_TEXT,
+        help_text="The page's text as imported (sanitised).",
+    )
     origin_note = models.TextField(blank=True)
 
     history = HistoricalRecords()
@@ -123,7 +129,8 @@ class Claim(models.Model):
 
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="claims")
     statement = models.TextField(
-        help_text="The testable proposition, naming population and outcome."
+        max_length=limits.STATEMENT,
+        help_text="The testable proposition, naming population and outcome.",
     )
     topic = models.ForeignKey(
         Topic, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
@@ -195,8 +202,10 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=ClaimKind.values), name="claim_kind"
             ),
+            # A proposition has words: "..." or "(1)." left by an import cannot be graded or
+            # restated (kb.grading.grade26_sentence); such a sentence stays a proposal.
             models.CheckConstraint(
-                condition=~models.Q(statement__regex=r"^\s*$"), name="claim_statement_not_blank"
+                condition=models.Q(statement__regex=r"\w"), name="claim_statement_has_words"
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=ClaimStatus.values), name="claim_status"
@@ -332,7 +341,7 @@ class Evidence(models.Model):
         default=False,
         help_text="The study reports more serious adverse events with the compound.",
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=limits.NOTE)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -369,7 +378,7 @@ class Appearance(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="appearances")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="appearances")
-    quote = models.TextField(help_text="The source's sentence, verbatim.")
+    quote = models.TextField(max_length=limits.QUOTE, help_text="The source's sentence, verbatim.")
     position = models.PositiveIntegerField(
         null=True, blank=True, help_text="Order of the sentence in its source."
     )
@@ -387,8 +396,10 @@ class Appearance(models.Model):
         ordering = ["source_id", "position", "id"]
         constraints = [
             # One sentence may state two propositions (two claims), but each only once.
+            # On the quote's hash: a btree entry holds at most 2,704 bytes, and a sentence of
+            # 2,000 characters (limits.QUOTE) may take 8,000.
             models.UniqueConstraint(
-                fields=["claim", "source", "quote"], name="appearance_once_per_claim"
+                "claim", "source", MD5("quote"), name="appearance_once_per_claim"
             ),
             models.CheckConstraint(
                 condition=~models.Q(quote__regex=r"^\s*$"), name="appearance_quote_not_blank"

@@ -35,6 +35,7 @@ from kb import paginator, selectors
 from kb.models import Appearance
 from kb.partials import render_partial
 from studies.identifiers import normalise_doi, normalise_pmid
+from studies.limits import SearchText
 from studies.models import Study
 
 CONFIG = "english"
@@ -72,8 +73,9 @@ def search(query: str, user) -> Found:
 
 def _full_text(query: str, claims, studies, identifier: Q | None):
     words = SearchQuery(query, search_type="websearch", config=CONFIG)
-    claim_document = SearchVector("statement", weight="A", config=CONFIG) + SearchVector(
-        "quotes", weight="B", config=CONFIG
+    # Every text is bounded (SearchText): one oversized row must not break the search.
+    claim_document = SearchVector(SearchText("statement"), weight="A", config=CONFIG) + (
+        SearchVector(SearchText("quotes"), weight="B", config=CONFIG)
     )
     claims = (
         claims.annotate(quotes=_quotes(), document=claim_document)
@@ -82,9 +84,9 @@ def _full_text(query: str, claims, studies, identifier: Q | None):
         .order_by("-rank", "id")
     )
     study_document = (
-        SearchVector("title", weight="A", config=CONFIG)
-        + SearchVector("abstract", weight="C", config=CONFIG)
-        + SearchVector("journal", weight="D", config=CONFIG)
+        SearchVector(SearchText("title"), weight="A", config=CONFIG)
+        + SearchVector(SearchText("abstract"), weight="C", config=CONFIG)
+        + SearchVector(SearchText("journal"), weight="D", config=CONFIG)
     )
     found = Q(document=words) | identifier if identifier else Q(document=words)
     studies = (

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from django.db import DatabaseError, transaction
 
+from studies import limits
 from studies.designs import DesignSource, suggest_design
 from studies.models import Study
 from studies.records import ParseError, RawFormat, StudyRecord
@@ -133,7 +134,10 @@ def record_values(record: StudyRecord) -> dict:
         value = values.get(name)
         if isinstance(value, str) and len(value) > limit:
             if name not in _TRIMMABLE:
-                raise RecordFailed(f"{record.label}: {name} is longer than {limit} characters")
+                raise RecordFailed(
+                    f"{record.label}: not imported. "
+                    + limits.too_long(f"Its {name}", len(value), limit)
+                )
             values[name] = value[: limit - 1] + "…"
     return values
 

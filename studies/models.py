@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from studies import limits
 from studies.designs import LEVEL_LABELS, Design, DesignSource, level
 from studies.identifiers import normalise_doi
 from studies.records import RawFormat
@@ -45,8 +46,8 @@ class Study(models.Model):
     doi = models.CharField("DOI", max_length=255, unique=True, null=True, blank=True)
     # "" when PubMed Central has no copy; unique among those it has (study_pmcid_unique).
     pmcid = models.CharField("PMCID", max_length=20, blank=True)
-    title = models.TextField()
-    abstract = models.TextField(blank=True)
+    title = models.TextField(max_length=limits.TITLE)
+    abstract = models.TextField(blank=True, max_length=limits.ABSTRACT)
     journal = models.CharField(max_length=500, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     volume = models.CharField(max_length=50, blank=True)
@@ -65,7 +66,7 @@ class Study(models.Model):
     )
     retracted = models.BooleanField(default=False)
     # An editor's reading notes: never overwritten by a re-import.
-    editor_notes = models.TextField(blank=True)
+    editor_notes = models.TextField(blank=True, max_length=limits.NOTE)
     raw_record = models.TextField(null=True, blank=True)
     raw_format = models.CharField(max_length=20, choices=RawFormat, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -20,6 +20,7 @@ from kb.vocabulary import (
     Stance,
     Verdict,
 )
+from studies import limits
 from studies.designs import Design
 
 
@@ -44,6 +45,7 @@ class ClaimForm(VersionForm):
     id_prefix = "claim"
     statement = forms.CharField(
         widget=_area(3),
+        max_length=limits.STATEMENT,
         help_text="The testable proposition, naming population and outcome.",
     )
     kind = forms.ChoiceField(choices=ClaimKind.choices)
@@ -75,6 +77,14 @@ class ClaimForm(VersionForm):
         }
         return cls(initial=initial, **kwargs)
 
+    def clean_statement(self):
+        statement = self.cleaned_data["statement"]
+        if not limits.has_words(statement):
+            raise forms.ValidationError(
+                "Write the proposition in words: a statement of punctuation alone says nothing."
+            )
+        return statement
+
     def values(self) -> dict:
         """The keyword arguments of kb.services.claims.update_claim."""
         data = dict(self.cleaned_data)
@@ -90,7 +100,7 @@ class EvidenceForm(VersionForm):
     harm = forms.BooleanField(
         required=False, label="Reports more serious adverse events with the compound"
     )
-    note = forms.CharField(required=False, widget=_area(2))
+    note = forms.CharField(required=False, max_length=limits.NOTE, widget=_area(2))
     design = forms.ChoiceField(
         required=False,
         label="Study design",
@@ -309,7 +319,6 @@ class QueueFilterForm(forms.Form):
 # ---------------------------------------------------------------------------------------------
 # Importing an article
 
-MAX_QUOTE = 2000  # characters; a proposed claim is one sentence
 
 FORMATS = [
     ("auto", "Detect (HTML if it contains tags)"),
@@ -390,7 +399,7 @@ class ArticleInputForm(forms.Form):
 class ProposedClaimForm(forms.Form):
     quote = forms.CharField(
         label="Quote",
-        max_length=MAX_QUOTE,
+        max_length=limits.QUOTE,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
         help_text="The article's sentence as it should be stored.",
     )

@@ -28,6 +28,7 @@ from kb.reference_fetching import Fetched, fetch_records, reference_numbers
 from kb.services import grades
 from kb.services.errors import Refused
 from kb.vocabulary import ClaimStatus
+from studies import limits
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
 from studies.importer import import_batch
@@ -120,8 +121,25 @@ def save_article(
     )
 
 
+def check_limits(article: Article) -> None:
+    """Refused, before anything is written, when a text is over its limit (studies.limits)."""
+    if len(article.text or "") > limits.ARTICLE_TEXT:
+        raise Refused(
+            limits.too_long("The article's text", len(article.text), limits.ARTICLE_TEXT)
+            + " Nothing was saved."
+        )
+    for proposed in article.claims:
+        if len(proposed.quote) > limits.QUOTE:
+            number = f" {proposed.position + 1}" if proposed.position is not None else ""
+            raise Refused(
+                limits.too_long(f"Sentence{number}", len(proposed.quote), limits.QUOTE)
+                + f" (“{proposed.quote[:60]}…”). Shorten it in the preview; nothing was saved."
+            )
+
+
 @transaction.atomic
 def _save(article, *, compound, source, keep, placements, user, fetched: Fetched) -> ImportResult:
+    check_limits(article)
     result = ImportResult(source=_source_for(article, source), warnings=list(article.warnings))
     result.notes.extend(fetched.notes)
     if fetched.records:
@@ -208,6 +226,14 @@ def _appearances(proposed, placement, result, compound, topic_words, touched, *,
     if placement.claim_ids:
         claims = [_placed_on(pk, proposed, compound, touched) for pk in placement.claim_ids]
     elif not existing:
+        if not limits.has_words(proposed.quote):
+            # A claim is a proposition: a sentence of no words ("(1).", "...") cannot be one
+            # until an editor writes it, so it is not saved.
+            result.notes.append(
+                f"The sentence “{proposed.quote}” has no words: it stays a proposal, not a "
+                "claim. Write its words in the preview to save it."
+            )
+            return []
         claims = [_new_claim(proposed, placement, compound, topic_words, user=user)]
         result.claims_created += 1
     made = []

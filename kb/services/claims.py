@@ -29,6 +29,7 @@ from kb.vocabulary import (
     Stance,
     Verdict,
 )
+from studies import limits
 from studies.designs import Design, DesignSource
 from studies.models import Study
 from studies.records import StudyRecord
@@ -84,8 +85,12 @@ def update_claim(
     flags."""
     if kind not in ClaimKind.values:
         raise Refused(f"Unknown claim kind {kind!r}.")
-    if not statement.strip():
-        raise Refused("A claim needs a statement: the proposition its evidence is weighed for.")
+    if not limits.has_words(statement):
+        raise Refused(
+            "A claim needs a statement in words: the proposition its evidence is weighed for."
+        )
+    if len(statement.strip()) > limits.STATEMENT:
+        raise Refused(limits.too_long("The statement", len(statement.strip()), limits.STATEMENT))
     if topic_id is not None and not Topic.objects.filter(pk=topic_id).exists():
         raise Refused(f"There is no topic {topic_id}.")
     unknown = set(editor_flags) - {flag.value for flag in EDITOR_FLAGS}
@@ -192,6 +197,8 @@ def set_evidence(
         raise Refused(f"Unknown indirectness codes: {', '.join(sorted(indirectness))}.")
     if design is not None and design not in Design.values:
         raise Refused(f"Unknown design {design!r}.")
+    if len(note.strip()) > limits.NOTE:
+        raise Refused(limits.too_long("The note", len(note.strip()), limits.NOTE))
     values = {
         "stance": stance or None,
         "indirectness": [code for code in Indirectness.values if code in indirectness],

@@ -139,7 +139,7 @@ def test_an_overlong_identifier_fails_that_record_only():
     result = import_batch([too_long, records[1]])
     assert result.failed == 1
     assert result.created == 1
-    assert "pmcid is longer than" in result.problems[0]
+    assert "Its pmcid is 43 characters long; the limit is 20." in result.problems[0]
 
 
 def test_a_database_refusal_fails_that_record_only_and_later_records_see_the_stored_row():
