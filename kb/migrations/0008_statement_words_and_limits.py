@@ -24,7 +24,7 @@ def give_statements_words(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kb', '0006_appearances_only'),
+        ('kb', '0007_reference_pmcid'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
