@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0003_pmcid_unique'),
+        ('studies', '0004_jobs_and_rate_limit'),
     ]
 
     operations = [
