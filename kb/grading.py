@@ -38,7 +38,7 @@ VERDICTS = {
     ("for", Certainty.VERY_LOW.value): Verdict.UNPROVEN.value,
     ("against", Certainty.HIGH.value): Verdict.CONTRADICTED.value,
     ("against", Certainty.MODERATE.value): Verdict.PROBABLY_NOT_SUPPORTED.value,
-    ("against", Certainty.LOW.value): Verdict.UNPROVEN.value,
+    ("against", Certainty.LOW.value): Verdict.POSSIBLY_NOT_SUPPORTED.value,
     ("against", Certainty.VERY_LOW.value): Verdict.UNPROVEN.value,
 }
 
@@ -152,7 +152,12 @@ def compute_flags(items: Iterable[EvidenceItem]) -> frozenset[str]:
     # Unlike the body of evidence, this keeps links of unknown design (see extrapolated below).
     supporting = [i for i in items if not i.retracted and i.stance in FOR_STANCES]
     flags = set()
-    if any(item.stance in AGAINST_STANCES for item in strong):
+    # A strong study that found nothing on another outcome does not contradict this claim: its
+    # flag's words ("a strong study disagrees") must not contradict the verdict beside it.
+    if any(
+        item.stance in AGAINST_STANCES and Indirectness.OUTCOME not in item.indirectness
+        for item in strong
+    ):
         flags.add(Flag.CONTRADICTED_BY_EVIDENCE)
     if any(item.harm for item in strong):
         flags.add(Flag.HARM_SIGNAL)
@@ -317,6 +322,8 @@ def grade26_sentence(
         return f"It is probably true that {inner}{bracket}."
     if verdict == Verdict.POSSIBLY_SUPPORTED:
         return f"It may be true that {inner}{bracket}."
+    if verdict == Verdict.POSSIBLY_NOT_SUPPORTED:
+        return f"It may not be true that {inner}{bracket}."
     if verdict == Verdict.PROBABLY_NOT_SUPPORTED:
         return f"It is probably not true that {inner}{bracket}."
     if verdict == Verdict.CONTRADICTED:
@@ -330,6 +337,52 @@ def grade26_sentence(
             f"laboratory or opinion evidence{bracket}."
         )
     if certainty in (Certainty.HIGH, Certainty.MODERATE, Certainty.LOW):
-        # Only reached from the "against" side (low) or by an editor's override.
-        return f"It may not be true that {inner}{bracket}."
+        # Only reached by an editor's override of better-supported evidence.
+        return f"It is unproven whether {inner}{bracket}."
     return f"The evidence is very uncertain about whether {inner}{bracket}."
+
+
+FOR_VERDICTS = frozenset(
+    v.value for v in (Verdict.SUPPORTED, Verdict.PROBABLY_SUPPORTED, Verdict.POSSIBLY_SUPPORTED)
+)
+AGAINST_VERDICTS = frozenset(
+    v.value
+    for v in (Verdict.POSSIBLY_NOT_SUPPORTED, Verdict.PROBABLY_NOT_SUPPORTED, Verdict.CONTRADICTED)
+)
+
+
+def verdict_words(verdict: str, certainty: str | None) -> str:
+    """The verdict as a badge says it. `unproven` covers two different situations that readers
+    must tell apart: nothing usable to judge by, and evidence too uncertain to judge by."""
+    _check(verdict, Verdict.values, "verdict")
+    if verdict == Verdict.UNPROVEN:
+        if certainty is None:
+            return "No usable evidence"
+        if certainty == Certainty.VERY_LOW:
+            return "Very uncertain"
+    return str(Verdict(verdict).label)
+
+
+def borne_out_warning(verdict: str, kind: str, flags: Iterable[str]) -> bool:
+    """A safety claim that the evidence bears out and that strong evidence shows harm for: a
+    warning that turned out true, which is bad news however "supported" it is."""
+    return kind == "safety" and verdict in FOR_VERDICTS and Flag.HARM_SIGNAL in set(flags)
+
+
+def verdict_tone(verdict: str, kind: str, flags: Iterable[str]) -> str:
+    """The badge's colour, named for what it tells a reader: "good" (a benefit borne out),
+    "harm" (a warning borne out), "caution" (a safety claim borne out: whether that is good news
+    depends on what it says, so never green), "bad" (not borne out), "uncertain", "neutral"."""
+    _check(verdict, Verdict.values, "verdict")
+    if verdict == Verdict.UNGRADED:
+        return "neutral"
+    if verdict in AGAINST_VERDICTS - {Verdict.POSSIBLY_NOT_SUPPORTED.value}:
+        return "bad"
+    if verdict in FOR_VERDICTS:
+        if borne_out_warning(verdict, kind, flags):
+            return "harm"
+        if kind == "safety":
+            return "caution"
+        if verdict != Verdict.POSSIBLY_SUPPORTED:
+            return "good"
+    return "uncertain"

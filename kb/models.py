@@ -306,6 +306,18 @@ class Claim(models.Model):
     def flag_labels(self) -> list[str]:
         return flag_labels(self.flags)
 
+    @property
+    def verdict_words(self) -> str:
+        return grading.verdict_words(self.verdict, self.certainty)
+
+    @property
+    def verdict_tone(self) -> str:
+        return grading.verdict_tone(self.verdict, self.kind, self.flags)
+
+    @property
+    def borne_out_warning(self) -> bool:
+        return grading.borne_out_warning(self.verdict, self.kind, self.flags)
+
 
 def flag_labels(codes) -> list[str]:
     return [Flag(code).label for code in codes if code in Flag.values]

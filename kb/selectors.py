@@ -172,7 +172,7 @@ def filter_claims(claims: QuerySet, filters: ClaimFilters) -> QuerySet:
 
 # Short names for the flag filter: the full labels would make the menu wider than a phone.
 FLAG_FILTER_LABELS = {
-    Flag.CONTRADICTED_BY_EVIDENCE: "Contradicted by evidence",
+    Flag.CONTRADICTED_BY_EVIDENCE: "Strong study disagrees",
     Flag.HARM_SIGNAL: "Harm signal",
     Flag.CITATION_MISMATCH: "Citation mismatch",
     Flag.EXTRAPOLATED: "Extrapolated",

@@ -44,13 +44,14 @@ class Verdict(models.TextChoices):
     PROBABLY_SUPPORTED = "probably_supported", "Probably supported"
     POSSIBLY_SUPPORTED = "possibly_supported", "Possibly supported"
     UNPROVEN = "unproven", "Unproven"
+    POSSIBLY_NOT_SUPPORTED = "possibly_not_supported", "Possibly not supported"
     PROBABLY_NOT_SUPPORTED = "probably_not_supported", "Probably not supported"
     CONTRADICTED = "contradicted", "Contradicted"
     UNGRADED = "ungraded", "Not yet graded"
 
 
 class Flag(models.TextChoices):
-    CONTRADICTED_BY_EVIDENCE = "contradicted_by_evidence", "Contradicted by strong evidence"
+    CONTRADICTED_BY_EVIDENCE = "contradicted_by_evidence", "A strong study disagrees"
     HARM_SIGNAL = "harm_signal", "Strong evidence of harm"
     CITATION_MISMATCH = "citation_mismatch", "Cited study does not back the sentence"
     EXTRAPOLATED = "extrapolated", "Extrapolated from indirect or non-human evidence"

@@ -12,9 +12,12 @@ from kb.grading import (
     Grade,
     Judgements,
     appearance_flags,
+    borne_out_warning,
     effective_verdict,
     grade,
     grade26_sentence,
+    verdict_tone,
+    verdict_words,
 )
 from kb.methodology import methodology_page
 from kb.vocabulary import Certainty, Flag, Indirectness, Stance, Verdict
@@ -383,7 +386,7 @@ TO_CERTAINTY = {
         pytest.param(
             NULL, "moderate", "probably_not_supported", id="against-moderate-probably-not"
         ),
-        pytest.param(NULL, "low", "unproven", id="against-low-unproven"),
+        pytest.param(NULL, "low", "possibly_not_supported", id="against-low-possibly-not"),
         pytest.param(AGAINST, "very_low", "unproven", id="against-very-low-unproven"),
     ],
 )
@@ -417,6 +420,18 @@ FLAG_CASES = [
         "contradicted_by_evidence",
         False,
         id="contradicted-not-from-retracted",
+    ),
+    pytest.param(
+        [ev(RCT, NULL, indirect=[Indirectness.OUTCOME])],
+        "contradicted_by_evidence",
+        False,
+        id="contradicted-not-from-another-outcome",
+    ),
+    pytest.param(
+        [ev(RCT, NULL, indirect=[Indirectness.POPULATION])],
+        "contradicted_by_evidence",
+        True,
+        id="contradicted-from-another-population",
     ),
     pytest.param(
         [ev(SR, OFF)], "contradicted_by_evidence", False, id="contradicted-not-from-off-topic"
@@ -586,12 +601,12 @@ STATEMENT = "Cerebrolysin improves recovery after stroke"
             id="unproven-very-uncertain",
         ),
         pytest.param(
-            "unproven",
+            "possibly_not_supported",
             "low",
             {},
             "It may not be true that Cerebrolysin improves recovery after stroke "
             "(low-certainty evidence).",
-            id="unproven-low-against-may-not",
+            id="possibly-not-supported-may-not",
         ),
         pytest.param(
             "unproven",
@@ -769,3 +784,51 @@ def test_methodology_worked_example_matches_the_rules(source):
     text = " ".join(METHODOLOGY[source]().split())
     sentence = grade26_sentence("probably_not_supported", "moderate", STATEMENT)
     assert sentence in text
+
+
+# --- How verdicts read in badges -------------------------------------------------------------
+
+
+def test_the_ladder_is_symmetric_around_unproven():
+    for_steps = [graded(ev(RCT, FOR), judgements=TO_CERTAINTY[c]).verdict for c in TO_CERTAINTY]
+    against = [graded(ev(RCT, NULL), judgements=TO_CERTAINTY[c]).verdict for c in TO_CERTAINTY]
+    assert for_steps == ["supported", "probably_supported", "possibly_supported", "unproven"]
+    assert against == [
+        "contradicted",
+        "probably_not_supported",
+        "possibly_not_supported",
+        "unproven",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("verdict", "certainty", "words"),
+    [
+        pytest.param("unproven", None, "No usable evidence", id="no-evidence"),
+        pytest.param("unproven", "very_low", "Very uncertain", id="very-low"),
+        pytest.param("possibly_not_supported", "low", "Possibly not supported", id="label"),
+        pytest.param("ungraded", None, "Not yet graded", id="ungraded"),
+    ],
+)
+def test_verdict_words_tell_the_two_kinds_of_unproven_apart(verdict, certainty, words):
+    assert verdict_words(verdict, certainty) == words
+
+
+@pytest.mark.parametrize(
+    ("verdict", "kind", "flags", "tone"),
+    [
+        pytest.param("probably_supported", "benefit", [], "good", id="benefit-borne-out"),
+        pytest.param("possibly_supported", "benefit", [], "uncertain", id="benefit-may-be"),
+        pytest.param(
+            "probably_supported", "safety", ["harm_signal"], "harm", id="warning-borne-out"
+        ),
+        pytest.param("supported", "safety", [], "caution", id="safety-claim-never-green"),
+        pytest.param("contradicted", "benefit", [], "bad", id="not-borne-out"),
+        pytest.param("possibly_not_supported", "benefit", [], "uncertain", id="may-not-be"),
+        pytest.param("unproven", "benefit", ["harm_signal"], "uncertain", id="unproven"),
+        pytest.param("ungraded", "safety", [], "neutral", id="ungraded"),
+    ],
+)
+def test_a_borne_out_warning_never_looks_like_good_news(verdict, kind, flags, tone):
+    assert verdict_tone(verdict, kind, flags) == tone
+    assert borne_out_warning(verdict, kind, flags) == (tone == "harm")

@@ -44,7 +44,7 @@ def test_compound_page_shows_verdicts_in_words_and_hides_drafts(client, graded_c
     assert "Testolin cures boredom." in response.text
     assert "Testolin makes you fly." not in response.text
     assert "Probably not supported" in response.text or "Contradicted" in response.text
-    assert "Contradicted by strong evidence" in response.text
+    assert "A strong study disagrees" in response.text
     assert "Strong evidence of harm" in response.text
 
 

@@ -68,8 +68,9 @@ def test_an_editor_grades_and_publishes_the_stroke_claim_with_the_mouse(page: Pa
     row.get_by_role("button", name="Save weighing").click()
     clicks += 4
     expect(page.locator("#editor-messages")).to_contain_text("Saved the weighing")
-    expect(verdict(page)).to_contain_text("Contradicted by strong evidence")
     expect(verdict(page)).to_contain_text("Strong evidence of harm")
+    # The review found no effect on another outcome: it does not "disagree" with this claim.
+    expect(verdict(page)).not_to_contain_text("A strong study disagrees")
 
     page.get_by_role("button", name="Mark graded").click()
     clicks += 1
@@ -80,7 +81,7 @@ def test_an_editor_grades_and_publishes_the_stroke_claim_with_the_mouse(page: Pa
     page.get_by_label("Reason (imprecision)").fill(IMPRECISION)
     page.get_by_role("button", name="Save judgements").click()
     clicks += 3
-    expect(verdict(page)).to_contain_text("Unproven")
+    expect(verdict(page)).to_contain_text("Possibly not supported")
     expect(verdict(page)).to_contain_text("certainty: low")
 
     page.get_by_role("button", name="Publish").click()
@@ -90,11 +91,15 @@ def test_an_editor_grades_and_publishes_the_stroke_claim_with_the_mouse(page: Pa
 
     page.context.clear_cookies()  # a reader, signed out
     page.goto(stroke_claim.get_absolute_url())
-    expect(page.locator(".badge.verdict-unproven").first).to_be_visible()
+    expect(page.locator(".badge.verdict-possibly_not_supported").first).to_be_visible()
     expect(page.get_by_text("certainty: low").first).to_be_visible()
     expect(page.get_by_text("editor judged the imprecision serious")).to_be_visible()
     claim = Claim.objects.get(pk=stroke_claim.pk)
-    assert (claim.status, claim.verdict, claim.certainty) == ("published", "unproven", "low")
+    assert (claim.status, claim.verdict, claim.certainty) == (
+        "published",
+        "possibly_not_supported",
+        "low",
+    )
     assert claim.graded_at <= timezone.now()
 
 
@@ -200,7 +205,8 @@ def test_the_same_with_the_keyboard_alone(page: Page, stroke_claim):
     keys.press("Space")
     keys.tab_to(f"#ev-{evidence.pk}-save")
     keys.press("Enter")
-    expect(verdict(page)).to_contain_text("Contradicted by strong evidence")
+    expect(verdict(page)).to_contain_text("Strong evidence of harm")
+    expect(verdict(page)).not_to_contain_text("A strong study disagrees")
     # The saved row was swapped in; the focus stays on its Save button.
     expect(page.locator(f"#ev-{evidence.pk}-save")).to_be_focused()
 
@@ -217,7 +223,7 @@ def test_the_same_with_the_keyboard_alone(page: Page, stroke_claim):
 
     keys.tab_to("#mark-graded")
     keys.press("Enter")
-    expect(verdict(page)).to_contain_text("Unproven")
+    expect(verdict(page)).to_contain_text("Possibly not supported")
     expect(verdict(page)).to_contain_text("certainty: low")
 
     keys.tab_to("#publish-toggle")
@@ -231,10 +237,14 @@ def test_the_same_with_the_keyboard_alone(page: Page, stroke_claim):
     assert keys.presses > typed
 
     claim = Claim.objects.get(pk=stroke_claim.pk)
-    assert (claim.status, claim.verdict, claim.certainty) == ("published", "unproven", "low")
+    assert (claim.status, claim.verdict, claim.certainty) == (
+        "published",
+        "possibly_not_supported",
+        "low",
+    )
     page.context.clear_cookies()
     page.goto(stroke_claim.get_absolute_url())
-    expect(page.locator(".badge.verdict-unproven").first).to_be_visible()
+    expect(page.locator(".badge.verdict-possibly_not_supported").first).to_be_visible()
 
 
 BLOCKING_IMPACTS = {"serious", "critical"}
