@@ -25,6 +25,55 @@ def versions_in(html: str) -> set[str]:
     )
 
 
+def version_inputs(html: str) -> dict[str, str]:
+    """{id: name} of the hidden version inputs in a page or fragment (out-of-band or not)."""
+    found = {}
+    for tag in re.findall(r"<input[^>]*claim-version[^>]*>", html):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+        found[attrs.get("id", "")] = attrs["name"]
+    return found
+
+
+def page_section(html: str, section_id: str) -> str:
+    start = html.index(f'<section id="{section_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.mark.parametrize("section", ["claim-fields", "judgements", "evidence_row", "appearances"])
+def test_every_save_refreshes_each_version_input_on_the_page_by_its_id_keeping_its_name(
+    signed_in, draft_claim, make_study, make_evidence, make_claim, section
+):
+    """The root of the "(Hidden field version) This field is required." bug: after one save,
+    every other form on the page must send the new version under its own field name."""
+    second = make_evidence(draft_claim, make_study(title="A constructed cohort of Testolin"))
+    make_claim(draft_claim.compound, quote="Testolin is safe.", statement="Testolin is safe.")
+    page = signed_in.get(url("claim", draft_claim)).text
+    # Only the status section's inputs have no id: that section is re-rendered with every save.
+    without_id = len(re.findall(r"<input(?![^>]*\bid=)[^>]*claim-version[^>]*>", page))
+    status = page_section(page, "status")
+    assert without_id == len(re.findall(r"<input[^>]*claim-version[^>]*>", status)) == 2
+    kept = {id_: name for id_, name in version_inputs(page).items() if id_}
+    # Both evidence rows, the statement, judgements, override, the sentence's two forms.
+    assert kept[f"id_ev{second.pk}-version"] == f"ev{second.pk}-version"
+    assert {"claim_version", "grade_version", "override_version"} <= set(kept)
+    assert len(kept) == 3 + 2 * 2 + 2
+
+    evidence = draft_claim.evidence.order_by("pk").first()
+    if section == "claim-fields":
+        response = post(signed_in, "update-claim", draft_claim, claim_fields(draft_claim))
+    elif section == "judgements":
+        response = post(signed_in, "judgements", draft_claim, {"large_effect": "0"})
+    elif section == "evidence_row":
+        response = weigh(signed_in, draft_claim, evidence, stance="supports")
+    else:
+        ap = draft_claim.appearances.get()
+        response = post(signed_in, "set-overstated", draft_claim, {"overstated": "True"}, ap.pk)
+    assert response.status_code == 200, response.text
+    oob = "".join(re.findall(r'<input[^>]*hx-swap-oob="true"[^>]*>', response.text))
+    assert version_inputs(oob) == kept
+    assert versions_in(response.text) == {str(draft_claim.version + 1)}
+
+
 def test_the_full_page_has_every_section_and_no_inline_script_or_style(signed_in, draft_claim):
     response = signed_in.get(url("claim", draft_claim))
     text = response.text
@@ -61,9 +110,9 @@ def test_weighing_a_study_answers_with_the_row_and_the_new_verdict_out_of_band(
         'id="verdict-panel" aria-labelledby="verdict-panel-heading" class="card" hx-swap-oob'
         in text
     )
-    assert 'hx-swap-oob="outerHTML:input.claim-version:not(' in text
     # The row's own version input (named "ev<pk>-version") is refreshed by id, keeping its name.
-    assert f'name="ev{evidence.pk}-version" id="id_ev{evidence.pk}-version"' in text
+    new = draft_claim.version + 1
+    assert f'name="ev{evidence.pk}-version" value="{new}" id="id_ev{evidence.pk}-version"' in text
     evidence.refresh_from_db()
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert (evidence.stance, evidence.note) == ("supports", "Primary outcome met.")
@@ -616,7 +665,6 @@ def test_marking_one_sentence_overstated_changes_only_its_flags(
         'id="verdict-panel" aria-labelledby="verdict-panel-heading" class="card" hx-swap-oob'
         in response.text
     )
-    assert 'hx-swap-oob="outerHTML:input.claim-version:not(' in response.text
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert versions_in(response.text) == {str(claim.version)}
     assert claim.version == seen.version + 1

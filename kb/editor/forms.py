@@ -285,7 +285,13 @@ class MoveAppearanceForm(AppearanceForm):
 
 
 class AddEvidenceForm(VersionForm):
-    """Link a stored study (`study`) or a fetched record kept in the session (`record`)."""
+    """Link a stored study (`study`) or a fetched record kept in the session (`record`).
+
+    The version is optional: adding a link overwrites nothing another editor did (a study
+    already linked is refused), so the search results carry none that a save could leave stale.
+    """
+
+    version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     study = forms.IntegerField(required=False, widget=forms.HiddenInput)
     record = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)

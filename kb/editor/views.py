@@ -96,6 +96,26 @@ def _appearances(claim: Claim) -> list[Appearance]:
     )
 
 
+def _version_inputs(forms, rows, sentences, can_move: bool) -> list[tuple[str, str]]:
+    """(id, name) of every version input that outlives a save on the workbench page.
+
+    Each form owns its version input, with an id of its own; after a save the "oob" partial
+    replaces each one by that id, keeping its name ("version", or "ev12-version" for an evidence
+    row's prefixed form). The status section's forms are re-rendered whole with every save, and
+    adding a found study is not checked against the version (it overwrites nothing).
+    """
+    fields = [form["version"] for form in forms]
+    for row in rows:
+        fields.append(row["form"]["version"])
+    for sentence in sentences:
+        fields.append(sentence["overstated_form"]["version"])
+        if can_move:
+            fields.append(sentence["move_form"]["version"])
+    inputs = [(field.auto_id, field.html_name) for field in fields]
+    inputs += [(f"ev{row['evidence'].pk}-remove-version", "version") for row in rows]
+    return inputs
+
+
 def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
     """Everything editor/claim.html shows; `bound` holds submitted forms to show again."""
     bound = bound or {}
@@ -120,6 +140,11 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         for ev in evidence
     ]
     result = claim.compute_grade(evidence)
+    forms = {
+        "claim_form": bound.get("claim_fields") or ClaimForm.for_claim(claim),
+        "judgements_form": bound.get("judgements") or JudgementsForm.for_claim(claim),
+        "override_form": bound.get("override") or OverrideForm.for_claim(claim),
+    }
     return {
         "claim": claim,
         "rows": rows,
@@ -131,9 +156,8 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
             human_evidence=result.best_level is not None or not claim.is_graded,
         ),
         "can_grade": any(ev.stance for ev in evidence),
-        "claim_form": bound.get("claim_fields") or ClaimForm.for_claim(claim),
-        "judgements_form": bound.get("judgements") or JudgementsForm.for_claim(claim),
-        "override_form": bound.get("override") or OverrideForm.for_claim(claim),
+        **forms,
+        "version_inputs": _version_inputs(forms.values(), rows, sentences, bool(other_claims)),
         "search_form": StudySearchForm(),
         "version_form": VersionForm(initial={"version": claim.version}),
         "sentences": sentences,

@@ -240,7 +240,7 @@ def _set_design(study: Study, design: str, *, user, reason: str, claim_id: int) 
 def add_evidence(
     *,
     claim_id: int,
-    version: int,
+    version: int | None = None,
     user,
     study_id: int | None = None,
     record: StudyRecord | None = None,
@@ -248,12 +248,16 @@ def add_evidence(
     """Link a study to the claim: a stored one (study_id) or a fetched record, stored first.
 
     The link starts unweighed (no stance), so it changes no grade until an editor weighs it.
+    Without a version the claim is not checked for other editors' changes: a new link
+    overwrites none of them.
     """
     if (study_id is None) == (record is None):
         raise Refused("Choose one study to add.")
     with transaction.atomic():
-        claim = Claim.objects.get(pk=claim_id)
-        if claim.version != version:
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        if version is None:
+            version = claim.version
+        elif claim.version != version:
             raise Conflict(claim, version)
         study = (
             Study.objects.get(pk=study_id) if study_id else studies.store_record(record, user=user)
