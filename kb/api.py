@@ -1,6 +1,10 @@
 """The public, read-only JSON API: published content only."""
 
-from django.http import JsonResponse
+import json
+from collections.abc import Iterator
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
 from kb import selectors
@@ -65,10 +69,26 @@ def compound_document(compound) -> dict:
     }
 
 
+def compound_document_text(compound) -> Iterator[str]:
+    """compound_document as the JSON text JsonResponse would write, a piece at a time: the
+    claims are read in chunks (kb.selectors.CLAIMS_PER_CHUNK) and written as they come, so a
+    compound of any size takes the memory of one chunk."""
+    head = json.dumps(
+        {"slug": compound.slug, "name": compound.name, "claims": []}, cls=DjangoJSONEncoder
+    )
+    yield head[: -len("[]}")] + "["
+    claims = selectors.claims_with_appearances(compound).iterator(
+        chunk_size=selectors.CLAIMS_PER_CHUNK
+    )
+    for number, claim in enumerate(claims):
+        yield (", " if number else "") + json.dumps(_claim_json(claim), cls=DjangoJSONEncoder)
+    yield "]}"
+
+
 @require_safe
 def compound(request, slug):
-    """A compound's published claims with their appearances and evidence."""
+    """A compound's published claims with their appearances and evidence, streamed."""
     found = Compound.objects.filter(slug=slug).first()
     if found is None:
         return JsonResponse({"error": f"No compound with slug '{slug}'."}, status=404)
-    return JsonResponse(compound_document(found))
+    return StreamingHttpResponse(compound_document_text(found), content_type="application/json")

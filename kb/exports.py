@@ -7,7 +7,6 @@ claims; the views below them only choose the rows and set the download headers.
 """
 
 import csv
-import io
 import json
 import re
 import unicodedata
@@ -16,7 +15,7 @@ from collections.abc import Iterable, Iterator
 import bibtexparser
 import rispy
 from bibtexparser import model as bibtex
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
@@ -127,15 +126,24 @@ def claim_row(claim: Claim, appearance: Appearance | None, claim_url: str) -> li
     return [safe_cell(value) for value in row]
 
 
-def claims_csv(claims: Iterable[Claim], url_for) -> str:
-    """The claims as CSV text with a header row, one row per appearance; `url_for(claim)` gives
-    each claim's address."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CLAIM_COLUMNS)
+class _Line:
+    """A file for csv.writer that hands back each line written instead of keeping it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def claims_csv_lines(claims: Iterable[Claim], url_for) -> Iterator[str]:
+    """The claims as CSV lines with a header row, one row per appearance, a line at a time;
+    `url_for(claim)` gives each claim's address."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(CLAIM_COLUMNS)
     for claim, appearance in claim_appearances(claims):
-        writer.writerow(claim_row(claim, appearance, url_for(claim)))
-    return out.getvalue()
+        yield writer.writerow(claim_row(claim, appearance, url_for(claim)))
+
+
+def claims_csv(claims: Iterable[Claim], url_for) -> str:
+    return "".join(claims_csv_lines(claims, url_for))
 
 
 def claim_record(claim: Claim, appearance: Appearance | None, claim_url: str) -> dict:
@@ -164,13 +172,27 @@ def claim_record(claim: Claim, appearance: Appearance | None, claim_url: str) ->
     }
 
 
+def claims_json_text(compound: Compound, claims: Iterable[Claim], url_for) -> Iterator[str]:
+    """{"slug", "name", "rows": [one claim_record per appearance]} as indented JSON text, a row
+    at a time (the same text json.dumps(..., indent=2) writes for the whole document)."""
+    head = json.dumps(
+        {"slug": compound.slug, "name": compound.name, "rows": []}, ensure_ascii=False, indent=2
+    )
+    empty = '"rows": []\n}'
+    yield head[: -len(empty)] + '"rows": ['
+    written = False
+    for claim, appearance in claim_appearances(claims):
+        row = json.dumps(
+            claim_record(claim, appearance, url_for(claim)), ensure_ascii=False, indent=2
+        )
+        # A row is two levels deep in the document: every line of it indented by four.
+        yield ("," if written else "") + "\n" + "\n".join("    " + line for line in row.split("\n"))
+        written = True
+    yield ("\n  ]" if written else "]") + "\n}\n"
+
+
 def claims_json(compound: Compound, claims: Iterable[Claim], url_for) -> str:
-    rows = [
-        claim_record(claim, appearance, url_for(claim))
-        for claim, appearance in claim_appearances(claims)
-    ]
-    document = {"slug": compound.slug, "name": compound.name, "rows": rows}
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return "".join(claims_json_text(compound, claims, url_for))
 
 
 # --- studies as citations ----------------------------------------------------------------------
@@ -384,26 +406,39 @@ def download(content: str, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+def streamed_download(pieces: Iterable[str], content_type: str, filename: str):
+    """A download written as it is read from the database (see kb.selectors.CLAIMS_PER_CHUNK)."""
+    response = StreamingHttpResponse(pieces, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _compound_claims(compound: Compound):
+    return selectors.claims_with_appearances(compound).iterator(
+        chunk_size=selectors.CLAIMS_PER_CHUNK
+    )
+
+
 @require_safe
 def compound_claims_csv(request, slug):
     compound = get_object_or_404(Compound, slug=slug)
-    text = claims_csv(
-        selectors.claims_with_appearances(compound),
+    lines = claims_csv_lines(
+        _compound_claims(compound),
         lambda claim: request.build_absolute_uri(claim.get_absolute_url()),
     )
-    return download(text, CSV_TYPE, f"{compound.slug}-claims.csv")
+    return streamed_download(lines, CSV_TYPE, f"{compound.slug}-claims.csv")
 
 
 @require_safe
 def compound_claims_json(request, slug):
     """The CSV's rows as JSON, one per appearance, each with its claim's evidence in full."""
     compound = get_object_or_404(Compound, slug=slug)
-    text = claims_json(
+    text = claims_json_text(
         compound,
-        selectors.claims_with_appearances(compound),
+        _compound_claims(compound),
         lambda claim: request.build_absolute_uri(claim.get_absolute_url()),
     )
-    return download(text, JSON_TYPE, f"{compound.slug}-claims.json")
+    return streamed_download(text, JSON_TYPE, f"{compound.slug}-claims.json")
 
 
 def studies_behind(compound: Compound):
@@ -411,7 +446,8 @@ def studies_behind(compound: Compound):
     weighed = Evidence.objects.filter(
         claim__compound=compound, claim__status=ClaimStatus.PUBLISHED
     ).values("study_id")
-    return Study.objects.filter(pk__in=weighed).order_by("-year", "title", "pk")
+    # Citations carry the abstract but never the raw record.
+    return Study.objects.filter(pk__in=weighed).defer("raw_record").order_by("-year", "title", "pk")
 
 
 @require_safe

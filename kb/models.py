@@ -20,7 +20,7 @@ from kb.vocabulary import (
     Verdict,
 )
 from studies import limits
-from studies.models import Study
+from studies.models import Study, heavy_fields
 
 
 class Compound(models.Model):
@@ -269,7 +269,7 @@ class Claim(models.Model):
         if not self.pk:
             return []
         if evidence is None:
-            evidence = self.evidence.select_related("study")
+            evidence = self.evidence.select_related("study").defer(*heavy_fields("study__"))
         return [
             grading.EvidenceItem(
                 design=ev.study.design,

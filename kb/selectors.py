@@ -21,7 +21,7 @@ from kb.articles import ListedReference
 from kb.models import Appearance, Citation, Claim, Compound, Evidence, Topic
 from kb.vocabulary import APPEARANCE_FLAGS, ClaimKind, ClaimStatus, Flag, Stance, Verdict
 from studies.designs import RANK
-from studies.models import Study
+from studies.models import Study, heavy_fields
 
 
 def evidence_in_ladder_order(queryset: QuerySet | None = None) -> QuerySet:
@@ -34,6 +34,7 @@ def evidence_in_ladder_order(queryset: QuerySet | None = None) -> QuerySet:
     )
     return (
         queryset.select_related("study")
+        .defer(*heavy_fields("study__"))
         .annotate(design_rank=rank, year_or_zero=Coalesce("study__year", 0))
         .order_by("design_rank", "-year_or_zero", "study__title")
     )
@@ -47,8 +48,10 @@ def appearances_in_order(queryset: QuerySet | None = None) -> QuerySet:
     """Appearances by source, then place on the page, each with its source and its citations
     (reference and resolved study) in reference order."""
     queryset = Appearance.objects.all() if queryset is None else queryset
-    citations = Citation.objects.select_related("reference", "reference__study").order_by(
-        "reference__number", "id"
+    citations = (
+        Citation.objects.select_related("reference", "reference__study")
+        .defer(*heavy_fields("reference__study__"))
+        .order_by("reference__number", "id")
     )
     return (
         queryset.select_related("source")
@@ -85,6 +88,12 @@ def claims_with_evidence(user, compound: Compound) -> QuerySet:
         )
         .order_by("id")
     )
+
+
+# The API and the downloads read a compound's claims this many at a time (with .iterator()):
+# their memory is that of one chunk however many claims there are, for three more queries a
+# chunk.
+CLAIMS_PER_CHUNK = 1_000
 
 
 def claims_with_appearances(compound: Compound) -> QuerySet:
@@ -311,7 +320,7 @@ def search_stored(text: str, *, limit: int = 20) -> list[Study]:
     words = text.split()
     if not words:
         return []
-    queryset = Study.objects.all()
+    queryset = Study.objects.without_heavy_fields()
     for word in words[:8]:
         queryset = queryset.filter(
             Q(title__icontains=word) | Q(journal__icontains=word) | Q(pmid=word) | Q(doi=word)

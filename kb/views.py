@@ -13,7 +13,7 @@ from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source, Topic
 from kb.partials import render_partial
 from kb.vocabulary import DOWNGRADE_DOMAINS, Certainty, Stance
-from studies.models import Study
+from studies.models import Study, heavy_fields
 
 
 @require_safe
@@ -121,7 +121,8 @@ def claim_detail(request, pk):
 def study_detail(request, pk):
     """A study's record and the claims it is weighed for, each saying whether a page making the
     claim cites the study for it."""
-    study = get_object_or_404(Study, pk=pk)
+    # The page shows the abstract but never the raw record.
+    study = get_object_or_404(Study.objects.defer("raw_record"), pk=pk)
     claims = selectors.visible_claims(request.user)
     evidence = (
         Evidence.objects.filter(study=study, claim__in=claims)
@@ -149,7 +150,7 @@ def source_detail(request, pk):
         "graded_citations": sum(totals.values()),
         "supporting": totals.get(Stance.SUPPORTS, 0),
         "partially": totals.get(Stance.PARTIALLY_SUPPORTS, 0),
-        "references": source.references.select_related("study"),
+        "references": source.references.select_related("study").defer(*heavy_fields("study__")),
     }
     return TemplateResponse(request, "kb/source.html", context)
 

@@ -13,8 +13,21 @@ from studies.designs import LEVEL_LABELS, Design, DesignSource, level
 from studies.identifiers import normalise_doi
 from studies.records import RawFormat
 
+# What lists of studies never show: the raw record (tens of kilobytes each) and the abstract
+# (shown on the study's own page only). Lists defer them (`deferring_heavy`), so a page's memory
+# does not grow with the size of the records behind it.
+HEAVY_FIELDS = ("raw_record", "abstract")
+
+
+def heavy_fields(prefix: str = "") -> list[str]:
+    """HEAVY_FIELDS as seen through a relation, e.g. heavy_fields("study__")."""
+    return [prefix + name for name in HEAVY_FIELDS]
+
 
 class StudyQuerySet(models.QuerySet):
+    def without_heavy_fields(self):
+        return self.defer(*HEAVY_FIELDS)
+
     def in_use(self):
         return self.filter(evidence__isnull=False).distinct()
 

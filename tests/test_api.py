@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from responses import json_of
 
 from kb import selectors
 from kb.models import Appearance, Claim, Evidence, Source, Topic
@@ -48,7 +49,7 @@ def api_compound(make_compound, make_claim, make_study, make_evidence, source):
 
 
 def test_contract(client, api_compound):
-    data = client.get("/api/compounds/testolin/").json()
+    data = json_of(client.get("/api/compounds/testolin/"))
     assert set(data) == {"slug", "name", "claims"}
     assert data["slug"] == "testolin"
     first = data["claims"][0]
@@ -69,7 +70,7 @@ def test_contract(client, api_compound):
 
 
 def test_claims_by_id_and_evidence_by_level_then_newest(client, api_compound):
-    claims = client.get("/api/compounds/testolin/").json()["claims"]
+    claims = json_of(client.get("/api/compounds/testolin/"))["claims"]
     assert [c["id"] for c in claims] == sorted(c["id"] for c in claims)
     titles = [e["study"]["title"] for e in claims[0]["evidence"]]
     assert titles == ["Review", "Newer trial", "Older trial", "Mice"]
@@ -79,7 +80,7 @@ def test_claims_by_id_and_evidence_by_level_then_newest(client, api_compound):
 
 
 def test_ungraded_claims_have_null_certainty(client, api_compound):
-    second = client.get("/api/compounds/testolin/").json()["claims"][1]
+    second = json_of(client.get("/api/compounds/testolin/"))["claims"][1]
     assert (second["verdict"], second["certainty"]) == ("ungraded", None)
 
 
@@ -94,7 +95,7 @@ def test_unknown_slug_is_a_json_404(client, db):
 
 
 def test_the_demo_document_has_exactly_the_contract_keys_and_the_stored_values(client, demo):
-    data = client.get("/api/compounds/cerebrolysin/").json()
+    data = json_of(client.get("/api/compounds/cerebrolysin/"))
     assert set(data) == DOCUMENT_KEYS
     assert (data["slug"], data["name"]) == ("cerebrolysin", demo.compound.name)
     stored = {c.pk: c for c in Claim.objects.filter(compound=demo.compound).select_related("topic")}
@@ -150,7 +151,7 @@ def test_the_demo_document_has_exactly_the_contract_keys_and_the_stored_values(c
 def test_only_published_claims_and_no_draft_of_any_visitor(client, demo, editor, make_claim):
     draft = make_claim(demo.compound, quote="A constructed draft claim.", status="draft")
     client.force_login(editor)
-    ids = [c["id"] for c in client.get("/api/compounds/cerebrolysin/").json()["claims"]]
+    ids = [c["id"] for c in json_of(client.get("/api/compounds/cerebrolysin/"))["claims"]]
     assert draft.pk not in ids
     assert len(ids) == 59
 
@@ -161,8 +162,9 @@ def test_query_count_is_constant_in_claims_and_appearances(
     url = "/api/compounds/testolin/"
 
     def count():
+        # Reading the streamed body inside: its queries run as it is read.
         with CaptureQueriesContext(connection) as captured:
-            client.get(url)
+            json_of(client.get(url))
         return len(captured)
 
     before = count()
@@ -172,7 +174,7 @@ def test_query_count_is_constant_in_claims_and_appearances(
         study = make_study(design="rct")
         make_evidence(claim, study, cited=True)
         make_appearance(claim, quote=f"Constructed claim {n}, again.", source=page, cites=[study])
-    data = client.get(url).json()
+    data = json_of(client.get(url))
     assert sum(len(c["appearances"]) for c in data["claims"]) == 2 + 20
     assert Evidence.objects.filter(cited_by_source=True).count() == 10
     assert count() == before
@@ -192,7 +194,7 @@ def test_appearances_by_source_then_place_with_their_references(
     make_appearance(
         claim, quote="Ordolin, page one, sentence 1.", source=first_page, position=1, cites=[study]
     )
-    [data] = client.get("/api/compounds/ordolin/").json()["claims"]
+    [data] = json_of(client.get("/api/compounds/ordolin/"))["claims"]
     assert [a["quote"] for a in data["appearances"]] == [
         "Ordolin, page one, sentence 1.",
         "Ordolin, page one, sentence 3.",

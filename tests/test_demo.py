@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from responses import json_of
 
 from kb.demo import DEMO_FILE, load_demo, read_grading, read_json, seed_article
 from kb.models import Appearance, Citation, Claim, Evidence
@@ -191,7 +192,7 @@ def test_one_claim_two_sentences_two_audits(demo):
 
 
 def test_the_public_api_serves_the_graded_demo(client, demo):
-    data = client.get("/api/compounds/cerebrolysin/").json()
+    data = json_of(client.get("/api/compounds/cerebrolysin/"))
     assert len(data["claims"]) == 59
     assert all(claim["certainty"] or claim["verdict"] == "unproven" for claim in data["claims"])
 

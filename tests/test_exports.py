@@ -16,6 +16,7 @@ import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from editor_support import PASSWORD
 from pylatexenc.latex2text import LatexNodes2Text
+from responses import json_of, text
 
 from kb import exports
 from kb.models import Appearance, Claim, Evidence, Source
@@ -66,7 +67,7 @@ def awkward_study(make_study):
 
 
 def parse_csv(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    return list(csv.DictReader(io.StringIO(text(response))))
 
 
 def parse_bibtex(text: str):
@@ -147,7 +148,7 @@ def test_a_claim_no_page_makes_still_has_a_row(client, make_claim, make_study, m
     assert row["studies"] == "1"
     for column in ("appearance_id", "quote", "source_title", "source_url", "references"):
         assert row[column] == "", column
-    [record] = client.get("/compounds/testolin/claims.json").json()["rows"]
+    [record] = json_of(client.get("/compounds/testolin/claims.json"))["rows"]
     assert record["claim_id"] == claim.pk
     assert (record["appearance_id"], record["quote"], record["source"]) == (None, None, None)
     assert (record["references"], record["appearance_flags"]) == ([], [])
@@ -165,12 +166,12 @@ def test_exports_leave_drafts_out_even_for_editors(client, demo, editor, make_cl
     client.login(username=editor.username, password=PASSWORD)
     # Editors see drafts on the page; the newest claim is on the last page (out of range: last).
     assert draft.statement in client.get("/compounds/cerebrolysin/", {"page": "99"}).text
-    assert draft.statement not in client.get("/compounds/cerebrolysin/claims.csv").text
-    data = client.get("/compounds/cerebrolysin/claims.json").json()
+    assert draft.statement not in text(client.get("/compounds/cerebrolysin/claims.csv"))
+    data = json_of(client.get("/compounds/cerebrolysin/claims.json"))
     assert draft.pk not in [row["claim_id"] for row in data["rows"]]
     for fmt in ("ris", "bib", "json"):
-        text = client.get(f"/compounds/cerebrolysin/studies.{fmt}").text
-        assert "990000001" not in text, fmt
+        exported = client.get(f"/compounds/cerebrolysin/studies.{fmt}").text
+        assert "990000001" not in exported, fmt
 
 
 @pytest.mark.parametrize(
@@ -195,13 +196,13 @@ def test_safe_cell_leaves_ordinary_values_alone():
 def test_claims_json_has_the_csv_rows_with_typed_values_and_the_evidence(client, demo):
     response = client.get("/compounds/cerebrolysin/claims.json")
     assert_download(response, "application/json", "cerebrolysin-claims.json")
-    data = response.json()
+    data = json_of(response)
     assert set(data) == {"slug", "name", "rows"}
     csv_rows = parse_csv(client.get("/compounds/cerebrolysin/claims.csv"))
     rows = data["rows"]
     assert len(rows) == len(csv_rows) == 68
     fields = (set(exports.CLAIM_COLUMNS) - {"source_title", "source_url", "studies"}) | {"source"}
-    api = {c["id"]: c for c in client.get("/api/compounds/cerebrolysin/").json()["claims"]}
+    api = {c["id"]: c for c in json_of(client.get("/api/compounds/cerebrolysin/"))["claims"]}
     for row, csv_row in zip(rows, csv_rows, strict=True):
         assert set(row) == fields
         assert row["appearance_id"] == int(csv_row["appearance_id"])

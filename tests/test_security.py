@@ -40,6 +40,7 @@ from django.urls.resolvers import RegexPattern
 from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from editor_support import PASSWORD
+from responses import text
 from test_editor_permissions import (  # the workbench's writes with valid data
     ARTICLE_WRITE_COUNT,
     WRITE_COUNT,
@@ -645,7 +646,7 @@ def test_downloads_are_never_served_as_html(client, hostile):
         assert response.status_code == 200, url
         assert "html" not in response["Content-Type"], url
         assert response["X-Content-Type-Options"] == "nosniff", url
-        assert "kb-xss" in response.content.decode(), url
+        assert "kb-xss" in text(response), url
 
 
 # Raw output of stored data: each would switch Django's escaping off.
