@@ -310,8 +310,9 @@ def _latex(text: str) -> str:
 
 def _verbatim(text: str) -> str:
     """A DOI or URL: biblatex reads these fields verbatim, so they are not LaTeX-escaped; braces
-    (which would unbalance the field) are percent-encoded as in a URL."""
-    return text.replace("{", "%7B").replace("}", "%7D")
+    (which would unbalance the field) and backslashes (which start a LaTeX command wherever a
+    style typesets the field) are percent-encoded as in a URL."""
+    return text.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
 def _bibtex_author(author: dict) -> str:
@@ -332,7 +333,9 @@ def study_bibtex_entry(study: Study, key: str) -> bibtex.Entry:
         ("year", str(study.year) if study.year else ""),
         ("volume", _latex(study.volume)),
         ("number", _latex(study.issue)),
-        ("pages", f"{first}--{last}" if last else first),
+        # Pages are text like any other field: a value such as "1}, url = {..." must not
+        # close the field and add one.
+        ("pages", f"{_latex(first)}--{_latex(last)}" if last else _latex(first)),
         ("doi", _verbatim(study.doi or "")),
         ("pmid", study.pmid or ""),
         ("url", _verbatim(study.pubmed_url) if not study.doi else ""),

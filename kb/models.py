@@ -42,6 +42,21 @@ class Compound(models.Model):
         return reverse("compound", args=[self.slug])
 
 
+class SourceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Every source for those who may see drafts; for everyone else only sources that make
+        a published claim (source ids are sequential: a page of drafts must not be guessable)."""
+        if user.has_perm(roles.SEE_DRAFTS):
+            return self
+        return self.filter(
+            models.Exists(
+                Appearance.objects.filter(
+                    source=models.OuterRef("pk"), claim__status=ClaimStatus.PUBLISHED
+                )
+            )
+        )
+
+
 class Source(models.Model):
     """A page that makes claims: a marketing article, a vendor page, a press release."""
 
@@ -62,6 +77,7 @@ class Source(models.Model):
     origin_note = models.TextField(blank=True)
 
     history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

@@ -136,7 +136,7 @@ def study_detail(request, pk):
 def source_detail(request, pk):
     """A source page, its sentences in page order and the audit of its citations: does each
     cited study back the sentence it is attached to?"""
-    source = get_object_or_404(Source, pk=pk)
+    source = get_object_or_404(Source.objects.visible_to(request.user), pk=pk)
     audit = selectors.source_audit(source, request.user)
     totals = Counter(site.evidence.stance for site in audit.sites if site.evidence)
     totals.pop(None, None)  # linked but not yet weighed

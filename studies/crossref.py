@@ -82,7 +82,7 @@ class CrossrefClient:
             ) from exc
         try:
             works = works_in(json.loads(body))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise CrossrefError(
                 f"Crossref's reply for DOI {doi} is not valid JSON ({exc})."
             ) from exc
@@ -92,7 +92,10 @@ class CrossrefClient:
             raise CrossrefError(
                 f"Crossref's reply for DOI {doi} holds {len(works)} works, not one."
             )
-        return map_work(works[0], raw=json.dumps(works[0], ensure_ascii=False))
+        try:
+            return map_work(works[0], raw=json.dumps(works[0], ensure_ascii=False))
+        except ParseError as exc:
+            raise CrossrefError(f"Crossref's reply for DOI {doi}: {exc}") from exc
 
 
 def _error_detail(exc: HTTPError) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from studies import limits
 from studies.identifiers import normalise_doi
 from studies.records import (
     ParseError,
@@ -142,20 +143,69 @@ def jats_to_text(jats: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _first(value) -> str:
+# Crossref's JSON is loosely typed in practice: every value is read through these, so a value
+# of the wrong type ("author": "Smith", "issued": "2020") ends in a ParseError naming the field
+# rather than in a TypeError, or in a wrong value stored silently.
+
+
+def _wrong(field: str, expected: str, value) -> ParseError:
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return ParseError(f"'{field}' should be {expected}, not {shown}")
+
+
+def _text(work: dict, field: str) -> str:
+    """A text field: Crossref gives titles as lists of texts, CSL-JSON as one text."""
+    value = work.get(field)
+    if value is None:
+        return ""
     if isinstance(value, list):
         value = value[0] if value else ""
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        raise _wrong(field, "a text or a list of texts", work.get(field))
+    return value
+
+
+def _code(work: dict, field: str) -> str:
+    """A short code (volume, issue, pages): a text or a whole number."""
+    value = work.get(field)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _wrong(field, "a text or a number", value)
+    return str(value)
+
+
+def _list_of_objects(work: dict, field: str) -> list[dict]:
+    value = work.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _wrong(field, "a list of objects", value)
+    return value
 
 
 def _year(work: dict) -> int | None:
     for key in ("issued", "published-print", "published-online", "published", "created"):
-        parts = (work.get(key) or {}).get("date-parts") or []
-        if parts and parts[0] and parts[0][0]:
-            try:
-                return int(parts[0][0])
-            except (TypeError, ValueError):
-                continue
+        date = work.get(key)
+        if date is None:
+            continue
+        if not isinstance(date, dict):
+            raise _wrong(key, 'an object with "date-parts"', date)
+        parts = date.get("date-parts")
+        if parts is None:
+            continue
+        if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
+            raise _wrong(f"{key}.date-parts", "a list of [year, month, day] lists", parts)
+        if not parts or not parts[0] or parts[0][0] is None:
+            continue
+        year = parts[0][0]
+        if isinstance(year, str) and year.isdigit():
+            year = int(year)
+        if isinstance(year, bool) or not isinstance(year, int) or not 1000 <= year <= 2999:
+            raise _wrong(f"{key}.date-parts", "a list of [year, month, day] lists", parts)
+        return year
     return None
 
 
@@ -166,14 +216,17 @@ def _orcid(value: str) -> str:
 
 def _authors(work: dict) -> list[dict]:
     people = []
-    for person in work.get("author") or []:
+    for number, person in enumerate(_list_of_objects(work, "author"), start=1):
+        for key in ("family", "given", "suffix", "ORCID", "name", "literal"):
+            if person.get(key) is not None and not isinstance(person[key], str):
+                raise _wrong(f"author {number}: {key}", "a text", person[key])
         if person.get("family") or person.get("given"):
             people.append(
                 author(
-                    family=person.get("family", "").strip(),
-                    given=person.get("given", "").strip(),
-                    suffix=person.get("suffix", "").strip(),
-                    orcid=_orcid(person.get("ORCID", "")),
+                    family=(person.get("family") or "").strip(),
+                    given=(person.get("given") or "").strip(),
+                    suffix=(person.get("suffix") or "").strip(),
+                    orcid=_orcid(person.get("ORCID") or ""),
                 )
             )
         elif person.get("name") or person.get("literal"):
@@ -181,22 +234,30 @@ def _authors(work: dict) -> list[dict]:
     return people
 
 
-def _safe_doi(value: str) -> str:
+def _safe_doi(value) -> str:
     try:
-        return normalise_doi(value)
+        return normalise_doi(value) if isinstance(value, str) else ""
     except ValueError:
         return ""
+
+
+def _update_type(update: dict, field: str) -> str:
+    kind = update.get("type") or ""
+    if not isinstance(kind, str):
+        raise _wrong(f"{field}: type", "a text", kind)
+    return kind.lower().replace("-", "_")
 
 
 def _links(work: dict) -> list[dict]:
     found = []
     for key, names in (("updated-by", _UPDATED_BY), ("update-to", _UPDATE_TO)):
-        for update in work.get(key) or []:
-            kind = (update.get("type") or "").lower().replace("-", "_")
+        for update in _list_of_objects(work, key):
+            kind = _update_type(update, key)
+            label = update.get("label")
             found.append(
                 link(
                     names.get(kind, kind),
-                    source=update.get("label") or kind,
+                    source=label if isinstance(label, str) and label else kind,
                     doi=_safe_doi(update.get("DOI", "")),
                 )
             )
@@ -204,27 +265,39 @@ def _links(work: dict) -> list[dict]:
 
 
 def map_work(work: dict, raw: str = "") -> StudyRecord:
-    """One Crossref work (REST "message" or CSL-JSON item) as a StudyRecord."""
+    """One Crossref work (REST "message" or CSL-JSON item) as a StudyRecord; ParseError naming
+    the field when a value has the wrong type."""
+    if not isinstance(work, dict):
+        raise _wrong("work", "an object", work)
     doi = work.get("DOI") or work.get("doi")
     if not doi:
         raise ParseError("Crossref work without a DOI")
-    crossref_type = (work.get("type") or "").lower()
+    if not isinstance(doi, str):
+        raise _wrong("DOI", "a text", doi)
+    crossref_type = _text(work, "type").lower()
     links = _links(work)
     notice = any(
-        (update.get("type") or "").lower().replace("-", "_") in _NOTICE_UPDATES
-        for update in work.get("update-to") or []
+        _update_type(update, "update-to") in _NOTICE_UPDATES
+        for update in _list_of_objects(work, "update-to")
     )
-    language = (work.get("language") or "").lower()
+    abstract = work.get("abstract") or ""
+    if not isinstance(abstract, str):
+        raise _wrong("abstract", "a text", abstract)
+    language = _text(work, "language").lower()
+    try:
+        doi = normalise_doi(doi)
+    except ValueError as exc:
+        raise ParseError(f"'DOI': {exc}") from exc
     record = StudyRecord(
         pmid=None,
-        doi=normalise_doi(doi),
-        title=_plain(_first(work.get("title"))),
-        abstract=jats_to_text(work.get("abstract") or ""),
-        journal=_plain(_first(work.get("container-title"))),
+        doi=doi,
+        title=_plain(_text(work, "title")),
+        abstract=jats_to_text(abstract),
+        journal=_plain(_text(work, "container-title")),
         year=_year(work),
-        volume=str(work.get("volume") or ""),
-        issue=str(work.get("issue") or ""),
-        pages=str(work.get("page") or work.get("article-number") or ""),
+        volume=_code(work, "volume"),
+        issue=_code(work, "issue"),
+        pages=_code(work, "page") or _code(work, "article-number"),
         authors=_authors(work),
         language=_LANGUAGES.get(language, language),
         publication_types=["Journal Article"] if crossref_type == "journal-article" else [],
@@ -255,7 +328,10 @@ def works_in(document) -> list[dict]:
         if kind == "work" and isinstance(message, dict):
             return [message]
         if kind == "work-list" and isinstance(message, dict):
-            return list(message.get("items") or [])
+            items = message.get("items") or []
+            if not isinstance(items, list):
+                raise _wrong("message.items", "a list of works", items)
+            return items
         raise ParseError(f"Crossref reply of type {kind!r} holds no works")
     if "DOI" in document or "doi" in document:
         return [document]  # CSL-JSON from doi.org content negotiation
@@ -277,13 +353,22 @@ def failure_text(document: dict) -> str:
 def parse_crossref_json(source: BinaryIO, name: str = "input") -> Iterator[StudyRecord]:
     """StudyRecords from Crossref works JSON or CSL-JSON.
 
-    JSON cannot be streamed with the standard library; Crossref pages work lists at most
-    1,000 items, so a reply fits in memory comfortably.
+    JSON cannot be streamed with the standard library, so a file over limits.CROSSREF_FILE is
+    refused before it is read into memory (Crossref pages work lists at most 1,000 items, a
+    few MB).
     """
+    data = source.read(limits.CROSSREF_FILE + 1)
+    if len(data) > limits.CROSSREF_FILE:
+        raise ParseError(
+            f"{name}: a Crossref JSON file may be at most {limits.CROSSREF_FILE // 2**20} MB; "
+            "split it into smaller files. Nothing was imported."
+        )
     try:
-        document = json.load(source)
+        document = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ParseError(f"{name}: not valid JSON ({exc}).") from exc
+    except RecursionError:
+        raise ParseError(f"{name}: JSON nested too deeply to be a Crossref reply.") from None
     try:
         works = works_in(document)
     except ParseError as exc:

@@ -17,6 +17,7 @@ STATEMENT = 2_000  # a claim's proposition
 QUOTE = 2_000  # one sentence of a page (an appearance)
 NOTE = 20_000  # an editor's note or reasoning on a study or an evidence link
 ARTICLE_TEXT = 2 * 1024 * 1024  # a page's whole text, as imported
+CROSSREF_FILE = 64 * 2**20  # bytes of Crossref JSON read at once (JSON does not stream)
 
 # At most this many characters of one field are fed to full-text search: rows stored before
 # the limits above (or written around them) still search, on their first 100,000 characters.

@@ -815,3 +815,17 @@ def test_adding_evidence_to_a_published_claim_puts_it_back_in_the_queue(signed_i
     assert "Testolin improves recall" in queue
     post(signed_in, "mark-graded", draft_claim)
     assert "needs_rereview" not in Claim.objects.get(pk=draft_claim.pk).flags
+
+
+def test_adding_a_study_that_does_not_exist_answers_a_clear_message_and_changes_nothing(
+    signed_in, draft_claim
+):
+    # Issue 15: this answered 500 (Study.DoesNotExist).
+    missing = Study.objects.order_by("-pk").first().pk + 1000
+    before = (Evidence.objects.count(), Claim.objects.get(pk=draft_claim.pk).version)
+    response = post(signed_in, "add-evidence", draft_claim, {"study": missing})
+    assert response.status_code == 200
+    assert f"There is no study {missing}" in response.content.decode()
+    plain = post(signed_in, "add-evidence", draft_claim, {"study": missing}, htmx=False)
+    assert plain.status_code == 302
+    assert (Evidence.objects.count(), Claim.objects.get(pk=draft_claim.pk).version) == before

@@ -397,3 +397,38 @@ def test_compound_and_study_pages_link_their_downloads(client, demo):
     page = client.get(f"/studies/{lang.pk}/").text
     for fmt in ("ris", "bib", "json"):
         assert f'href="/studies/{lang.pk}/cite.{fmt}"' in page
+
+
+def test_bibtex_field_breaks_and_latex_commands_stay_inside_their_fields(client, make_study):
+    """Constructed hostile values in every field a study exports to BibTeX (issue 15): none
+    adds a field or passes a LaTeX command through."""
+    hostile = r"1}, url = {https://evil.example} \input{/etc/passwd} \write18{rm -rf}"
+    study = make_study(
+        title=hostile,
+        journal=hostile,
+        volume="1}, x = {2",
+        issue=r"\input{a}",
+        pages=r"1}, url = {https://evil.example}\input{x}",
+        doi=r"10.5555/a}\input{b}",
+        year=2020,
+        authors=[{"family": hostile, "given": hostile}, {"collective": hostile}],
+    )
+    text = client.get(f"/studies/{study.pk}/cite.bib").text
+    [entry] = parse_bibtex(text).entries
+    assert sorted(field.key for field in entry.fields) == [
+        "author",
+        "doi",
+        "journal",
+        "number",
+        "pages",
+        "pmid",
+        "title",
+        "volume",
+        "year",
+    ]
+    assert "\\input" not in text
+    assert "\\write18" not in text
+    assert entry["title"] == hostile
+    assert entry["pages"] == r"1}, url = {https://evil.example}\input{x}"
+    assert entry["volume"] == "1}, x = {2"
+    assert "doi = {10.5555/a%7D%5Cinput%7Bb%7D}" in text

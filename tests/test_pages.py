@@ -10,7 +10,7 @@ from responses import json_of, text
 
 from kb import selectors, views
 from kb.history import claim_history
-from kb.models import Evidence, Source, Topic
+from kb.models import Claim, Evidence, Source, Topic
 from kb.services import grades
 
 pytestmark = pytest.mark.django_db
@@ -581,3 +581,20 @@ def test_claim_history_includes_its_sentences_and_their_pages(repeated):
         for change in entry.changes
     ]
     assert "flags" in changed
+
+
+def test_a_source_whose_claims_are_all_drafts_is_not_public(
+    client, make_compound, make_claim, editor
+):
+    # Issue 15: /sources/<id>/ (sequential ids) showed a page of drafts to anyone.
+    drafts_only = Source.objects.create(title="A page with draft claims only")
+    claim = make_claim(
+        make_compound(), quote="Testolin makes you fly.", source=drafts_only, status="draft"
+    )
+    page = f"/sources/{drafts_only.pk}/"
+    assert client.get(page).status_code == 404
+    client.force_login(editor)
+    assert client.get(page).status_code == 200
+    client.logout()
+    Claim.objects.filter(pk=claim.pk).update(status="published")
+    assert client.get(page).status_code == 200

@@ -259,9 +259,14 @@ def add_evidence(
             version = claim.version
         elif claim.version != version:
             raise Conflict(claim, version)
-        study = (
-            Study.objects.get(pk=study_id) if study_id else studies.store_record(record, user=user)
-        )
+        if study_id:
+            study = Study.objects.filter(pk=study_id).first()
+            if study is None:
+                raise Refused(
+                    f"There is no study {study_id} (it may have been deleted): find it again."
+                )
+        else:
+            study = studies.store_record(record, user=user)
         if claim.evidence.filter(study=study).exists():
             raise Refused(f"{study} is already linked to this claim.")
         reason = f"Added evidence {study.first_author_label} {study.year or ''}".strip()

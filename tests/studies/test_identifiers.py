@@ -98,3 +98,27 @@ def test_user_input_is_recognised_as_pmid_or_doi(text, expected):
 def test_user_input_that_is_neither_gets_a_message_naming_both_forms(text):
     with pytest.raises(ValueError, match=r"PMID|DOI"):
         parse_identifier(text)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "10.1056/NEJMoa1210384\u202e",  # right-to-left override
+        "10.1056/\u202eNEJMoa1210384",
+        "10.1056/NEJM\u200boa1210384",  # zero-width space
+        "\u206610.1056/NEJMoa1210384\u2069",  # isolates
+        "https://doi.org/10.1056%2FNEJMoa1210384%E2%80%AE",  # the override URL-encoded
+        "10.1056/NEJMoa\u00ad1210384",  # soft hyphen
+    ],
+)
+def test_a_doi_with_a_control_or_direction_character_is_refused(typed):
+    with pytest.raises(ValueError, match=r"invisible character U\+[0-9A-F]{4}"):
+        normalise_doi(typed)
+    with pytest.raises(ValueError, match="invisible character"):
+        parse_identifier(typed)
+
+
+@pytest.mark.parametrize("typed", ["2312\u202e1403", "23121403\u200b", "\u0662\u0663\u0661"])
+def test_a_pmid_with_hidden_characters_or_other_digits_is_refused(typed):
+    with pytest.raises(ValueError, match="Not a valid PMID"):
+        normalise_pmid(typed)
