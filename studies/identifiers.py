@@ -29,10 +29,14 @@ _PMCID = re.compile(r"^(?:PMC)?([0-9]{1,9})$", re.IGNORECASE)
 _HIDDEN = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 
 
+class HiddenCharacter(ValueError):
+    """An identifier carrying an invisible or direction character."""
+
+
 def _refuse_hidden(value: str, what: str) -> None:
     for char in value:
         if unicodedata.category(char) in _HIDDEN and char not in "\t\n\r ":
-            raise ValueError(
+            raise HiddenCharacter(
                 f"Not a valid {what}: it contains the invisible character "
                 f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')}). "
                 "Type or paste the identifier again."
@@ -112,6 +116,8 @@ def parse_identifier(text: str) -> tuple[str, str]:
         return "pmid", normalise_pmid(raw)
     try:
         return "doi", normalise_doi(raw)
+    except HiddenCharacter:
+        raise
     except ValueError:
         pass
     raise ValueError(
