@@ -8,12 +8,17 @@ from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from kb import grading, paginator, selectors
+from kb import grading, paginator, selectors, structured_data
 from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source, Topic
 from kb.partials import render_partial
 from kb.vocabulary import DOWNGRADE_DOMAINS, Certainty, Stance
 from studies.models import Study, heavy_fields
+
+
+def _absolute(request):
+    """obj -> the full URL of its page on this site."""
+    return lambda obj: request.build_absolute_uri(obj.get_absolute_url())
 
 
 @require_safe
@@ -107,6 +112,9 @@ def claim_detail(request, pk):
         "grade": result,
         "domains": domains,
         "certainty_label": Certainty(claim.certainty).label if claim.certainty else None,
+        "json_ld": structured_data.json_ld(
+            structured_data.claim_review(claim, appearances, _absolute(request))
+        ),
         "summary_sentence": grading.grade26_sentence(
             claim.verdict,
             claim.certainty,
@@ -129,7 +137,15 @@ def study_detail(request, pk):
         .select_related("claim", "claim__compound")
         .order_by("claim_id")
     )
-    return TemplateResponse(request, "kb/study.html", {"study": study, "evidence": evidence})
+    context = {
+        "study": study,
+        "evidence": evidence,
+        "json_ld": structured_data.json_ld(
+            structured_data.scholarly_article(study, _absolute(request))
+        ),
+        "highwire_meta": structured_data.highwire_meta(study),
+    }
+    return TemplateResponse(request, "kb/study.html", context)
 
 
 @require_safe
