@@ -23,9 +23,10 @@ from kb.articles import extract_article
 from kb.editor import pending as pending_store
 from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source
 from kb.services.articles import save_article
+from kb.tasks import import_article
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
-from studies.models import Study
+from studies.models import Job, Study
 
 pytestmark = pytest.mark.django_db
 
@@ -672,3 +673,35 @@ def test_changing_the_compound_at_saving_matches_again_and_saves_nothing(
     assert "matched again" in signed_in.get(response["Location"]).text
     save(signed_in, other)
     assert Appearance.objects.get(quote=QUOTES[0]).claim == restated
+
+
+def test_saving_with_fetching_runs_as_a_background_job(
+    signed_in, compound, pubmed_network, settings
+):
+    """With a real queue the save answers at once with the job's page; the import happens when a
+    worker runs the task (here the test runs it, as the worker would)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    requested = pubmed_network("eutils_efetch_23121403.xml")
+    start(signed_in, compound, text=CITES_PUBMED)
+
+    response = save(signed_in, compound, fetch=True)
+
+    job = Job.objects.get()
+    assert response["Location"] == reverse("editor:job", args=[job.pk])
+    assert (job.kind, job.status) == ("import_article", "queued")
+    assert (requested, Claim.objects.count(), Study.objects.count()) == ([], 0, 0)
+    assert "Queued" in signed_in.get(response["Location"]).text
+
+    import_article.call(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert job.result["summary"] == (
+        # The extractor takes the pasted text's first line as its title: here "References".
+        "Saved from References: 0 sentences attached to existing claims, 1 new draft claim; "
+        "1 cited studies fetched and stored."
+    )
+    assert Evidence.objects.get().study.pmid == "23121403"
+    page = signed_in.get(response["Location"]).text
+    assert f'href="{reverse("editor:queue")}?source={job.result["source"]}"' in page
+    assert pending_store.SESSION_KEY not in signed_in.session

@@ -37,8 +37,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+from django_tasks_db.models import DBTaskResult
 from editor_support import PASSWORD
 from responses import text
 from test_editor_permissions import (  # the workbench's writes with valid data
@@ -56,7 +58,7 @@ from kb.services import claims, grades
 from studies.crossref_json import parse_crossref_json
 from studies.formats import parse_file
 from studies.importer import import_records
-from studies.models import Study
+from studies.models import Job, Study
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +135,7 @@ class World:
     source: Source
     researcher: object
     other_claim: Claim
+    job: Job
 
     def admin_object(self, model):
         obj = model._default_manager.order_by("pk").first()
@@ -151,7 +154,9 @@ class World:
         if key == "slug":
             return self.compound.slug
         if key == "pk":
-            if name in ("study", "study-cite"):
+            if name in ("editor:job", "editor:job-retry"):
+                return self.job.pk
+            if name in ("study", "study-cite", "editor:refetch-study"):
                 return self.study.pk
             if name == "source":
                 return self.source.pk
@@ -198,7 +203,10 @@ class World:
         """POST data that changes something at every write URL, for whoever may write there:
         a refusal is then the only reason nothing changes."""
         prefix = f"ev{self.evidence.pk}"
-        pks = sorted({str(self.admin_object(model).pk) for model in admin.site._registry})
+        # Integer keys only: one UUID (the task queue's) among them breaks every other
+        # changelist's bulk delete before any permission is checked.
+        keys = {self.admin_object(model).pk for model in admin.site._registry}
+        pks = sorted({str(pk) for pk in keys if isinstance(pk, int)})
         return {
             # The workbench.
             "version": self.claim.version,
@@ -221,6 +229,8 @@ class World:
             "compound": self.compound.pk,
             "c0-quote": "Changed by the security matrix.",
             "c0-kind": "benefit",
+            # Background jobs.
+            "identifiers": "23121403",
             # The admin: change forms, delete confirmations and the changelists' bulk delete.
             "name": "Changed",
             "slug": "changed",
@@ -259,7 +269,19 @@ def world(graded_draft, researcher) -> World:
     other_claim = Claim.objects.create(
         compound=claim.compound, statement="Testolin lifts mood.", status="published"
     )
+    # A failed job (a retry would run it again), and a task queued in the database backend's
+    # table (an administrator's view of the queue).
+    job = Job.objects.create(kind=Job.Kind.BULK_FETCH, status=Job.Status.FAILED, params={})
+    DBTaskResult.objects.create(
+        args_kwargs={"args": [job.pk], "kwargs": {}},
+        task_path="studies.tasks.bulk_fetch",
+        backend_name="default",
+        run_after=timezone.now(),
+        exception_class_path="",
+        traceback="",
+    )
     return World(
+        job=job,
         other_claim=other_claim,
         compound=claim.compound,
         claim=Claim.objects.get(pk=claim.pk),

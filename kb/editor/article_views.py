@@ -23,8 +23,10 @@ from kb.editor.preview import placements, preview, propose
 from kb.editor.views import editor_required
 from kb.models import Compound
 from kb.partials import render_partial
-from kb.services.articles import save_article
+from kb.services.articles import references_to_fetch, save_article
 from kb.services.errors import Refused
+from kb.tasks import start_article_import
+from studies.models import Job
 
 TEMPLATE = "editor/article_import.html"
 
@@ -244,28 +246,29 @@ def save(request):
             "its claims. Check where each goes, then save again. Nothing was saved.",
         )
         return redirect(_review_url("proposed-claims"))
+    if form.cleaned_data["fetch"] and references_to_fetch(article):
+        # Fetching the cited studies may take minutes: a background job does it and saves; its
+        # page shows the progress, then the same summary.
+        job = start_article_import(
+            article, compound=compound, placements=placements(current), user=request.user
+        )
+        pending_store.discard(request.session)
+        if job.status != Job.Status.SUCCEEDED:
+            return redirect("editor:job", pk=job.pk)
+        # Done already (a worker was quick, or tasks run immediately): as without fetching.
+        messages.success(request, job.result["summary"])
+        for note in job.result["problems"]:
+            messages.warning(request, note)
+        return redirect(f"{reverse('editor:queue')}?source={job.result['source']}")
     try:
         result = save_article(
-            article,
-            compound=compound,
-            placements=placements(current),
-            user=request.user,
-            fetch=form.cleaned_data["fetch"],
+            article, compound=compound, placements=placements(current), user=request.user
         )
     except Refused as exc:
         messages.error(request, str(exc))
         return redirect(_review_url("proposed-claims"))
     pending_store.discard(request.session)
-    attached, created = result.attached, result.claims_created
-    text = (
-        f"Saved from {result.source.title}: {attached} sentence{'s' if attached != 1 else ''} "
-        f"attached to existing claims, {created} new draft claim{'s' if created != 1 else ''}"
-    )
-    if result.claims_existing:
-        text += f" ({result.claims_existing} were already there from an earlier import)"
-    if result.studies_fetched:
-        text += f"; {result.studies_fetched} cited studies fetched and stored"
-    messages.success(request, text + ".")
+    messages.success(request, result.summary())
     for note in result.notes:
         messages.warning(request, note)
     return redirect(f"{reverse('editor:queue')}?source={result.source.pk}")

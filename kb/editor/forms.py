@@ -22,6 +22,7 @@ from kb.vocabulary import (
 )
 from studies import limits
 from studies.designs import Design
+from studies.fetching import MAX_IDENTIFIERS, parse_identifiers
 
 
 def _area(rows: int = 2) -> forms.Textarea:
@@ -464,3 +465,34 @@ class PlacementForm(forms.Form):
             placement if placement == self.NEW else int(placement),
             topic.pk if topic else None,
         )
+
+
+class BulkFetchForm(forms.Form):
+    """PMIDs and DOIs (or their PubMed and doi.org addresses) to fetch and store, one task."""
+
+    identifiers = forms.CharField(
+        label="PMIDs and DOIs",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=(
+            f"Up to {MAX_IDENTIFIERS}, one a line (or separated by spaces or commas); PubMed "
+            "and doi.org addresses too."
+        ),
+    )
+
+    def clean_identifiers(self) -> list[tuple[str, str]]:
+        found, problems = parse_identifiers(self.cleaned_data["identifiers"])
+        if problems:
+            shown = problems[:5] + (
+                [f"… and {len(problems) - 5} more"] if len(problems) > 5 else []
+            )
+            raise forms.ValidationError(
+                ["Nothing was fetched: these are not PMIDs or DOIs.", *shown]
+            )
+        if not found:
+            raise forms.ValidationError("Enter at least one PMID or DOI.")
+        if len(found) > MAX_IDENTIFIERS:
+            raise forms.ValidationError(
+                f"{len(found)} identifiers: at most {MAX_IDENTIFIERS} at a time. Nothing was "
+                "fetched."
+            )
+        return found

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kb.editor import article_views, views
+from kb.editor import article_views, job_views, views
 
 app_name = "editor"
 
@@ -54,4 +54,11 @@ urlpatterns = [
     ),
     path("articles/import/save/", article_views.save, name="article-save"),
     path("articles/import/discard/", article_views.discard, name="article-discard"),
+    # Background jobs: start, follow, retry.
+    path("jobs/", job_views.job_list, name="jobs"),
+    path("jobs/<int:pk>/", job_views.job_detail, name="job"),
+    path("jobs/<int:pk>/retry/", job_views.retry_job, name="job-retry"),
+    path("jobs/fetch/", job_views.start_bulk_fetch, name="bulk-fetch"),
+    path("jobs/retractions/", job_views.start_retraction_check, name="check-retractions"),
+    path("studies/<int:pk>/refetch/", job_views.refetch_study, name="refetch-study"),
 ]

@@ -59,6 +59,19 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     studies_fetched: int = 0  # studies newly stored from fetched records
 
+    def summary(self) -> str:
+        """What was saved, in one sentence for the editor."""
+        attached, created = self.attached, self.claims_created
+        text = (
+            f"Saved from {self.source.title}: {attached} sentence{'s' if attached != 1 else ''} "
+            f"attached to existing claims, {created} new draft claim{'s' if created != 1 else ''}"
+        )
+        if self.claims_existing:
+            text += f" ({self.claims_existing} were already there from an earlier import)"
+        if self.studies_fetched:
+            text += f"; {self.studies_fetched} cited studies fetched and stored"
+        return text + "."
+
 
 def _source_for(article: Article, source: Source | None) -> Source:
     if source is None and article.url:
@@ -77,6 +90,13 @@ def _source_for(article: Article, source: Source | None) -> Source:
     source.text = article.text or source.text
     source.save()
     return source
+
+
+def references_to_fetch(article: Article) -> list:
+    """The article's references with a PMID or DOI that no stored study matches yet (one known
+    only by its PMCID resolves to a stored study with it, and is not fetched)."""
+    stored = selectors.stored_studies(article.references)
+    return [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
 
 
 def save_article(
@@ -101,9 +121,7 @@ def save_article(
     """
     fetched = Fetched()
     if fetch:
-        stored = selectors.stored_studies(article.references)
-        missing = [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
-        # A reference known only by its PMCID resolves to a stored study with it, not fetched.
+        missing = references_to_fetch(article)
         if missing:
             fetched = fetch_records(
                 missing,
