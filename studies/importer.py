@@ -5,9 +5,12 @@ known only by DOI gains the PMID when PubMed's record for that DOI arrives. A re
 PMID and DOI belong to two different stored studies fails and changes nothing: somebody has to
 look at those two rows.
 
-Each batch is one transaction and each record a savepoint inside it, so a failing record is
-skipped without losing its batch, and an import stopped midway leaves whole batches behind:
-rerunning it updates what is there (unchanged rows stay unchanged) and adds the rest.
+Each batch is one transaction, written in bulk: one INSERT of the new studies and one of their
+history rows, one UPDATE of the changed ones and one of theirs. When the database refuses the
+bulk write (one bad row spoils it), the batch is written again a record at a time, each in a
+savepoint, so a failing record is skipped without losing its batch. An import stopped midway
+leaves whole batches behind: rerunning it updates what is there (unchanged rows stay unchanged)
+and adds the rest.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +19,8 @@ from itertools import islice
 from typing import Protocol
 
 from django.db import DatabaseError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from studies import limits
 from studies.designs import DesignSource, suggest_design
@@ -184,47 +189,67 @@ def _apply(study: Study, values: dict) -> list[str]:
     return changed
 
 
-def _import_one(
-    record: StudyRecord, known: dict, result: ImportResult, *, user, reason: str | None
-) -> None:
+def _plan(
+    record: StudyRecord, known: dict, result: ImportResult
+) -> tuple[Study, list[str] | None] | None:
+    """The study the record becomes, its values set but not saved, and the names of the fields
+    that changed (None for a new study); None when there is nothing to write (a notice, counted
+    as skipped, or an unchanged study, counted as unchanged). Later records of the batch see the
+    study in `known`."""
     if record.is_notice:
         result.count("skipped")
         what = ", ".join(record.publication_types) or "an update notice"
         result.problems.append(f"{record.label}: skipped, a notice ({what}), not a study")
-        return
+        return None
     if not record.pmid and not record.doi:
         raise RecordFailed(f"{record.label}: has neither a PMID nor a DOI")
     if not record.title:
         raise RecordFailed(f"{record.label}: has no title")
     values = record_values(record)
     study = _find(record, known)
-    # Who and why, for the history row the save below writes.
-    attribution = {"_history_user": user, "_change_reason": reason}
     if study is None:
         study = Study()
         _apply(study, values)
-        study.__dict__.update(attribution)
-        study.save()
-        result.count("created")
+        changed = None
     else:
-        was_retracted = study.retracted
         changed = _apply(study, values)
-        if not changed:
+        if not changed and study.pk is not None:
             result.count("unchanged")
-            return
-        study.__dict__.update(attribution)
-        study.save()
-        result.count("updated")
-        if study.retracted and not was_retracted:
-            result.newly_retracted.append(study.pk)
-        watched = WATCHED_FIELDS.intersection(changed)
-        if watched:
-            study_changed.send(sender=Study, study=study, fields=watched, user=user)
+            return None
     # Later records in the same batch must see this one (the same record twice in a file).
     if study.pmid:
         known[("pmid", study.pmid)] = study
     if study.doi:
         known[("doi", study.doi)] = study
+    return study, changed
+
+
+def _was_retracted(study: Study, changed: list[str]) -> bool:
+    """Whether the study was retracted before the values just applied."""
+    return study.retracted != ("retracted" in changed)
+
+
+def _import_one(
+    record: StudyRecord, known: dict, result: ImportResult, *, user, reason: str | None
+) -> None:
+    planned = _plan(record, known, result)
+    if planned is None:
+        return
+    study, changed = planned
+    # Who and why, for the history row the save below writes.
+    study.__dict__.update({"_history_user": user, "_change_reason": reason})
+    if changed is None:
+        study.save()
+        result.count("created")
+        return
+    was_retracted = _was_retracted(study, changed)
+    study.save()
+    result.count("updated")
+    if study.retracted and not was_retracted:
+        result.newly_retracted.append(study.pk)
+    watched = WATCHED_FIELDS.intersection(changed)
+    if watched:
+        study_changed.send(sender=Study, study=study, fields=watched, user=user)
 
 
 def _known_studies(batch: list[StudyRecord]) -> dict:
@@ -232,26 +257,94 @@ def _known_studies(batch: list[StudyRecord]) -> dict:
 
 
 def import_batch(batch: list[StudyRecord], *, user=None, reason: str | None = None) -> ImportResult:
-    """Import one batch in one transaction; records that fail are counted and skipped. The
-    history rows written carry `user` and `reason` when given."""
-    result = ImportResult()
+    """Import one batch in one transaction, in bulk, or a record at a time when the database
+    refuses the bulk write; records that fail are counted and skipped. The history rows written
+    carry `user` and `reason` when given."""
     with transaction.atomic():
-        known = _known_studies(batch)
-        for record in batch:
+        if not _repeats_a_study(batch):
             try:
-                # A savepoint per record: a database error undoes this record only.
+                # A savepoint: a refused bulk write undoes itself and nothing else.
                 with transaction.atomic():
-                    _import_one(record, known, result, user=user, reason=reason)
-            except RecordFailed as exc:
-                result.count("failed")
-                result.problems.append(str(exc))
-            except DatabaseError as exc:
-                # The savepoint undid the row, not the study object held in `known`.
-                for key in (("pmid", record.pmid), ("doi", record.doi)):
-                    known.pop(key, None)
-                known.update(_known_studies([record]))
-                result.count("failed")
-                result.problems.append(f"{record.label}: the database refused it ({exc})".strip())
+                    return _import_bulk(batch, _known_studies(batch), user=user, reason=reason)
+            except DatabaseError:
+                pass
+        return _import_one_by_one(batch, user=user, reason=reason)
+
+
+def _repeats_a_study(batch: list[StudyRecord]) -> bool:
+    """Whether two records of the batch share an identifier: each must then be written (and
+    may be refused) in turn, as the file orders them, which one bulk write cannot do."""
+    keys = [("pmid", r.pmid) for r in batch if r.pmid] + [("doi", r.doi) for r in batch if r.doi]
+    return len(keys) != len(set(keys))
+
+
+def _import_bulk(batch: list[StudyRecord], known: dict, *, user, reason) -> ImportResult:
+    """The batch's new and changed studies written with one statement each (and one for each's
+    history rows); DatabaseError when any row is refused (the caller's savepoint undoes it)."""
+    result = ImportResult()
+    created: list[Study] = []
+    updated: list[tuple[Study, list[str], bool]] = []  # (study, changed fields, was retracted)
+    for record in batch:
+        try:
+            planned = _plan(record, known, result)
+        except RecordFailed as exc:
+            result.count("failed")
+            result.problems.append(str(exc))
+            continue
+        if planned is None:
+            continue
+        study, changed = planned
+        study.normalise_identifiers()
+        if changed is None:
+            created.append(study)
+            result.count("created")
+        else:
+            updated.append((study, changed, _was_retracted(study, changed)))
+            result.count("updated")
+    if created:
+        bulk_create_with_history(created, Study, default_user=user, default_change_reason=reason)
+    if updated:
+        fields = {"updated_at"}.union(*(changed for _, changed, _ in updated))
+        if "design" in fields:
+            fields.add("design_source")  # _apply sets both
+        now = timezone.now()
+        for study, _, _ in updated:
+            study.updated_at = now
+        bulk_update_with_history(
+            [study for study, _, _ in updated],
+            Study,
+            sorted(fields),
+            default_user=user,
+            default_change_reason=reason,
+        )
+    for study, changed, was_retracted in updated:
+        if study.retracted and not was_retracted:
+            result.newly_retracted.append(study.pk)
+        watched = WATCHED_FIELDS.intersection(changed)
+        if watched:
+            study_changed.send(sender=Study, study=study, fields=watched, user=user)
+    return result
+
+
+def _import_one_by_one(batch: list[StudyRecord], *, user, reason) -> ImportResult:
+    """The batch a record at a time, each in a savepoint: a database error undoes that record
+    only."""
+    result = ImportResult()
+    known = _known_studies(batch)
+    for record in batch:
+        try:
+            with transaction.atomic():
+                _import_one(record, known, result, user=user, reason=reason)
+        except RecordFailed as exc:
+            result.count("failed")
+            result.problems.append(str(exc))
+        except DatabaseError as exc:
+            # The savepoint undid the row, not the study object held in `known`.
+            for key in (("pmid", record.pmid), ("doi", record.doi)):
+                known.pop(key, None)
+            known.update(_known_studies([record]))
+            result.count("failed")
+            result.problems.append(f"{record.label}: the database refused it ({exc})".strip())
     return result
 
 

@@ -85,7 +85,9 @@ class Study(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # The raw record (tens of kilobytes, kept as fetched and hidden from the change history) is
+    # not copied into every history row: each import would write it twice.
+    history = HistoricalRecords(excluded_fields=["raw_record"])
     objects = StudyQuerySet.as_manager()
 
     class Meta:
@@ -122,13 +124,17 @@ class Study(models.Model):
         return f"{self.first_author_label} {self.year or 'n.d.'}: {self.title[:80]}"
 
     def save(self, *args, **kwargs):
-        # Store identifiers one way only, so that uniqueness means what it says.
-        self.pmid = self.pmid.strip() if self.pmid and self.pmid.strip() else None
-        self.doi = normalise_doi(self.doi) if self.doi and self.doi.strip() else None
+        self.normalise_identifiers()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("study", args=[self.pk])
+
+    def normalise_identifiers(self) -> None:
+        """Store identifiers one way only, so that uniqueness means what it says (save() does
+        it; bulk writers call it themselves)."""
+        self.pmid = self.pmid.strip() if self.pmid and self.pmid.strip() else None
+        self.doi = normalise_doi(self.doi) if self.doi and self.doi.strip() else None
 
     @property
     def level(self) -> int | None:

@@ -4,6 +4,8 @@ import io
 from dataclasses import replace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, PUBMED_XML_FILES
 
 from studies.crossref_json import parse_crossref_json
@@ -241,3 +243,41 @@ def test_an_import_interrupted_midway_keeps_whole_batches_and_reruns_cleanly():
     result = import_records(records, batch_size=2)
     assert result.summary() == "created 2, updated 0, unchanged 2, skipped 0, failed 0"
     assert Study.objects.count() == 4
+
+
+def test_a_batch_is_written_in_bulk_with_a_history_row_for_each_study(django_user_model):
+    editor = django_user_model.objects.create_user("importer")
+    records = all_real_records()
+    with CaptureQueriesContext(connection) as captured:
+        result = import_batch(records, user=editor, reason="Bulk import of recorded files")
+    assert result.summary() == "created 17, updated 0, unchanged 0, skipped 0, failed 0"
+    # One look-up, one INSERT of studies, one of history rows, and the savepoints: not a few
+    # statements per record.
+    assert len(captured) < 10
+    history = Study.history.filter(history_type="+")
+    assert history.count() == 17
+    assert set(history.values_list("history_user", "history_change_reason")) == {
+        (editor.pk, "Bulk import of recorded files")
+    }
+    # Changed records are updated in bulk too, each with its history row.
+    changed = [replace(record, title=record.title + " (corrected)") for record in records[:3]]
+    assert import_batch(changed).summary() == (
+        "created 0, updated 3, unchanged 0, skipped 0, failed 0"
+    )
+    assert Study.history.filter(history_type="~").count() == 3
+    assert Study.objects.filter(title__endswith=" (corrected)").count() == 3
+
+
+def test_a_record_the_database_refuses_sends_its_batch_one_record_at_a_time():
+    good = parsed(PUBMED / "biopython_pubmed2.xml")
+    (broken,) = parsed(PUBMED / "eutils_efetch_20412080.xml")
+    broken = replace(broken, year=-5)  # the year column refuses negative numbers
+    result = import_batch([good[0], broken, good[1]], reason="Import with one broken record")
+    assert result.summary() == "created 2, updated 0, unchanged 0, skipped 0, failed 1"
+    assert result.problems[0].startswith("PMID 20412080: the database refused it")
+    assert set(Study.objects.values_list("pmid", flat=True)) == {good[0].pmid, good[1].pmid}
+    # The refused bulk write left nothing behind: one history row per stored study.
+    assert Study.history.count() == 2
+    assert set(Study.history.values_list("history_change_reason", flat=True)) == {
+        "Import with one broken record"
+    }
