@@ -38,7 +38,10 @@ def _migrate(targets) -> MigrationExecutor:
 def test_each_claim_becomes_a_claim_with_one_appearance_and_keeps_its_history():
     objects = json.loads(BEFORE.read_text(encoding="utf-8"))
     executor = _migrate(OLD)
-    old_apps = executor.loader.project_state(OLD).apps
+    # Only kb goes back: the studies tables stay at their latest migration, and the rows are
+    # written through the models as the database now has them.
+    studies_now = [node for node in executor.loader.graph.leaf_nodes() if node[0] == "studies"]
+    old_apps = executor.loader.project_state([*OLD, *studies_now]).apps
     _load_into(old_apps, objects)
     before = Counter(obj["model"] for obj in objects)
     old_claims = {o["pk"]: o["fields"] for o in objects if o["model"] == "kb.claim"}
