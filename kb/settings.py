@@ -8,6 +8,7 @@ plain HTTP).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "django_tasks_db",
+    "axes",
     "studies",
     "kb",
 ]
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kb.urls"
@@ -126,6 +130,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): 5 failed sign-ins for one username from one address lock
+# that pair out for 15 minutes (429, templates/registration/locked_out.html); a success clears
+# the count. The address is REMOTE_ADDR: behind a proxy every client shares the proxy's, so the
+# lock is then per account. `manage.py axes_reset` lifts every lock early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kb.sign_in.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# A wrong password during the lock does not restart the 15 minutes: the page's promise holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Locks are lifted with `manage.py axes_reset`, not through the admin: no admin pages of attempts.
+AXES_ENABLE_ADMIN = False
+# Only failures are counted: successful sign-ins and sign-outs leave no log of addresses.
+AXES_DISABLE_ACCESS_LOG = True
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "editor:queue"
 LOGOUT_REDIRECT_URL = "home"

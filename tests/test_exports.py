@@ -14,7 +14,6 @@ import bibtexparser
 import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
-from editor_support import PASSWORD
 from pylatexenc.latex2text import LatexNodes2Text
 from responses import json_of, text
 
@@ -163,7 +162,7 @@ def test_exports_leave_drafts_out_even_for_editors(client, demo, editor, make_cl
         title="A constructed study only a draft cites", pmid="990000001"
     )
     Evidence.objects.create(claim=draft, study=only_draft, stance="supports")
-    client.login(username=editor.username, password=PASSWORD)
+    client.force_login(editor)
     # Editors see drafts on the page; the newest claim is on the last page (out of range: last).
     assert draft.statement in client.get("/compounds/cerebrolysin/", {"page": "99"}).text
     assert draft.statement not in text(client.get("/compounds/cerebrolysin/claims.csv"))

@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from editor_support import PASSWORD
 
 from kb import search
 from kb.models import Claim, Topic
@@ -141,7 +140,7 @@ def test_drafts_never_appear_for_anonymous_readers(client, draft):
 
 
 def test_editors_find_drafts_marked_as_drafts(client, draft, editor):
-    client.login(username=editor.username, password=PASSWORD)
+    client.force_login(editor)
     response = client.get("/search/", {"q": "Testolin stroke"})
     assert draft.statement in claim_statements(response)
     assert '<span class="badge draft">Draft</span>' in response.text
