@@ -7,6 +7,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -17,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from kb import evidence_overview as overview
 from kb.articles import ListedReference
 from kb.models import Appearance, Citation, Claim, Compound, Evidence, Topic
 from kb.vocabulary import APPEARANCE_FLAGS, ClaimKind, ClaimStatus, Flag, Stance, Verdict
@@ -347,3 +349,33 @@ def stored_studies(references: Iterable[ListedReference]) -> dict[int, Study]:
         if study is not None:
             found[reference.number] = study
     return found
+
+
+@dataclass(frozen=True)
+class CompoundOverview:
+    """The compound page's first screen (kb.evidence_overview), from two queries."""
+
+    topics: list
+    harms: list
+    matrix: object
+    matrix_layout: dict
+
+
+def compound_overview(user, compound: Compound, study_url) -> CompoundOverview:
+    """Every claim of the compound the user may see, by topic, with the best study behind each
+    topic and the evidence matrix: one query for the claims, one for their evidence."""
+    claims = list(
+        visible_claims(user)
+        .filter(compound=compound)
+        .select_related("topic")
+        .order_by(F("topic__position").asc(nulls_last=True), "topic__name", "id")
+    )
+    evidence = list(evidence_in_ladder_order(Evidence.objects.filter(claim__in=claims)))
+    topics = overview.topic_summaries(claims, evidence, study_url)
+    matrix = overview.evidence_matrix(topics, evidence)
+    return CompoundOverview(
+        topics=topics,
+        harms=overview.harms(claims),
+        matrix=matrix,
+        matrix_layout=overview.layout(matrix),
+    )

@@ -6,6 +6,7 @@ from django.core.paginator import Page
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from kb import grading, paginator, selectors, structured_data
@@ -60,6 +61,12 @@ def compound_detail(request, slug):
         claim.sentence_flags = selectors.sentence_flag_counts(claim)
     context = {
         "compound": compound,
+        # Only the full page shows it: an htmx swap of the claim list never runs its queries.
+        "overview": SimpleLazyObject(
+            lambda: selectors.compound_overview(
+                request.user, compound, lambda study: study.get_absolute_url()
+            )
+        ),
         "claims": page,
         "page_links": _claim_page_links(request.path, filters, page),
         "all_claims": counts.total,

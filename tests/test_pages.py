@@ -183,7 +183,7 @@ def test_compound_page_shows_fifty_claims_a_page_with_page_links(client, seventy
     assert first.text.count('<li class="claim"') == 50
     for response in (first, second):
         # The heading and the verdict table count every published claim, not the page's.
-        assert "Claims (70)" in response.text
+        assert "All claims (70)" in response.text
         assert sum(n for _, _, n in response.context["verdict_counts"]) == 70
     assert f"Showing 1{DASH}50 of 70 claims." in first.text
     assert f"Showing 51{DASH}70 of 70 claims." in second.text
@@ -220,7 +220,7 @@ def test_page_links_keep_the_filters_and_the_counts_cover_all_claims(client, sev
     assert f"60 of 70 claims match the filters. Showing 51{DASH}60." in second.text
     assert '<a href="/compounds/pagolin/?kind=benefit" rel="prev"' in page_nav(second)
     # The menus count all the compound's published claims whatever the filter and page.
-    assert "Claims (70)" in second.text
+    assert "All claims (70)" in second.text
     assert '<option value="benefit" selected>Benefit (60)</option>' in second.text
     assert '<option value="safety">Safety (10)</option>' in second.text
     assert '<option value="overstated">Overstated (35)</option>' in second.text

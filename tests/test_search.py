@@ -274,7 +274,7 @@ def test_filters_combine_and_counts_still_cover_every_claim(client, demo):
     # The verdict table and the option counts are those of all the compound's claims.
     unproven = sum(c.verdict == Verdict.UNPROVEN for c in claims)
     assert ("unproven", "Unproven", unproven) in response.context["verdict_counts"]
-    assert f"Claims ({len(claims)})" in response.text
+    assert f"All claims ({len(claims)})" in response.text
     harm = sum(Flag.HARM_SIGNAL in c.flags for c in claims)
     assert f"Harm signal ({harm})</option>" in response.text
     assert f'<option value="{Flag.CONTRADICTED_BY_EVIDENCE}" selected>' in response.text
