@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kb.articles import Article, extract_article
 from kb.models import Claim, Compound, Evidence, Source, Topic
-from kb.services import grades
+from kb.services import grades, inbox
 from kb.services.articles import Placement, save_article
 from kb.vocabulary import ClaimStatus
 from studies.designs import DesignSource
@@ -65,6 +65,7 @@ def load_base(data: dict) -> DemoResult:
         slug=data["compound"]["slug"],
         defaults={k: v for k, v in data["compound"].items() if k != "slug"},
     )
+    inbox.ensure_watch(compound)
     meta = data["source"]
     source, _ = Source.objects.update_or_create(
         title=meta["title"],

@@ -456,3 +456,78 @@ class Citation(models.Model):
 
     def __str__(self):
         return f"appearance {self.appearance_id} cites [{self.reference.number}]"
+
+
+class PubMedWatch(models.Model):
+    """A compound's saved PubMed search (E-utilities syntax), run on a schedule from the day the
+    last run searched up to: what it finds lands in the editors' new-evidence inbox."""
+
+    compound = models.OneToOneField(Compound, on_delete=models.CASCADE, related_name="watch")
+    query = models.TextField(help_text="E-utilities syntax, e.g. Cerebrolysin[tiab]")
+    active = models.BooleanField(default=True)
+    # The last day a run searched (by the date records entered PubMed); the next run starts there.
+    searched_until = models.DateField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(query__regex=r"^\s*$"), name="watch_query_not_blank"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.compound}: {self.query}"
+
+
+class NewEvidence(models.Model):
+    """A study the watch found for a compound, waiting for an editor: weighed (linked to a
+    claim as evidence) or dismissed. `proposed` holds the claims it most likely bears on, best
+    first ({"claim", "statement", "score"}, kb.relevance), ranked when it was found."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        WEIGHED = "weighed", "Weighed"
+        DISMISSED = "dismissed", "Dismissed"
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="new_evidence")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status, default=Status.NEW)
+    proposed = models.JSONField(default=list, blank=True)
+    found_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-pk"]
+        verbose_name_plural = "new evidence"
+        constraints = [
+            models.UniqueConstraint(fields=["compound", "study"], name="new_evidence_once"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["new", "weighed", "dismissed"]),
+                name="new_evidence_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.compound}: {self.study}"
+
+
+class Follow(models.Model):
+    """An editor follows a compound: its new evidence and changed verdicts come in their e-mail
+    digest (kb.digest)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="followers")
+    # The end of the period the last digest covered; the next one starts there.
+    digested_until = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "compound"], name="follow_once")]
+
+    def __str__(self):
+        return f"{self.user} follows {self.compound}"

@@ -1,17 +1,26 @@
 """Background tasks that write the knowledge base (django.tasks), run as studies.jobs Jobs:
 saving an imported article whose references are fetched from PubMed and Crossref first, which
-takes far longer than a web request may."""
+takes far longer than a web request may, and a compound's PubMed watch, whose finds land in the
+editors' new-evidence inbox."""
+
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.tasks import task
+from django.utils import timezone
 
 from kb.editor.pending import article_from_dict, article_to_dict
-from kb.models import Compound
+from kb.models import Compound, PubMedWatch
+from kb.services import inbox
 from kb.services.articles import Placement, save_article
 from kb.services.errors import Refused
 from studies import jobs
 from studies import tasks as study_tasks
-from studies.models import Job
+from studies import watch as pubmed_watch
+from studies.crossref import CrossrefClient
+from studies.eutils import EutilsClient
+from studies.fetching import fetch_identifiers
+from studies.models import Job, Study
 
 
 @task
@@ -57,5 +66,64 @@ def start_article_import(article, *, compound: Compound, placements: dict, user)
     return jobs.start(import_article, kind=Job.Kind.IMPORT_ARTICLE, params=params, user=user)
 
 
+@task
+def watch_compound(job_id: int) -> dict:
+    """Run a compound's saved PubMed search over the days since its last run, store the records
+    not stored yet and put the studies found in the new-evidence inbox with their likely claims.
+    The search's window is fixed when the job is made, so a retry searches the same days; the
+    checkpoint keeps what it found and what was fetched."""
+
+    def work(progress: jobs.JobProgress) -> dict:
+        watch = PubMedWatch.objects.select_related("compound").get(pk=progress.params["watch"])
+        today = date.fromisoformat(progress.params["today"])
+        pubmed = EutilsClient.from_settings()
+        state = dict(progress.checkpoint)
+        if "found" not in state:
+            progress.advance(0, 1, f"Searching PubMed for {watch.query}")
+            found, new, _ = pubmed_watch.search(
+                watch.query, searched_until=watch.searched_until, today=today, pubmed=pubmed
+            )
+            state = {"found": found, "new": new}
+            progress.save_checkpoint(state)
+        fetched = fetch_identifiers(
+            [("pmid", pmid) for pmid in state["new"]],
+            pubmed=pubmed,
+            crossref=CrossrefClient.from_settings(),
+            checkpoint=state.get("fetch"),
+            save_checkpoint=lambda done: progress.save_checkpoint({**state, "fetch": done}),
+            progress=progress.advance,
+        )
+        by_pmid = {s.pmid: s for s in Study.objects.filter(pmid__in=state["found"])}
+        entries = inbox.record_found(
+            watch.compound, [by_pmid[p] for p in state["found"] if p in by_pmid]
+        )
+        PubMedWatch.objects.filter(pk=watch.pk).update(
+            searched_until=today, last_run_at=timezone.now()
+        )
+        found = len(state["found"])
+        return {
+            "summary": (
+                f"{found} record{'s' if found != 1 else ''} found for {watch.compound} up to "
+                f"{today:%d %b %Y}, {len(state['new'])} not stored before; "
+                f"{len(entries)} added to the new-evidence inbox."
+            ),
+            "compound": watch.compound.slug,
+            "inbox": [entry.pk for entry in entries],
+            "problems": fetched.problems,
+        }
+
+    return jobs.run(job_id, work)
+
+
+def start_watch(watch: PubMedWatch, *, user=None, today: date | None = None) -> Job:
+    """Queue a run of the compound's watch up to today."""
+    today = today or timezone.localdate()
+    params = {"watch": watch.pk, "today": today.isoformat()}
+    return jobs.start(watch_compound, kind=Job.Kind.WATCH, params=params, user=user)
+
+
 # The task that runs each kind of job, for retrying one.
-TASKS = study_tasks.TASKS | {Job.Kind.IMPORT_ARTICLE: import_article}
+TASKS = study_tasks.TASKS | {
+    Job.Kind.IMPORT_ARTICLE: import_article,
+    Job.Kind.WATCH: watch_compound,
+}

@@ -46,6 +46,8 @@ def _next_url(job: Job) -> str:
         return ""
     if job.kind == Job.Kind.IMPORT_ARTICLE and job.result.get("source"):
         return f"{reverse('editor:queue')}?source={job.result['source']}"
+    if job.kind == Job.Kind.WATCH:
+        return reverse("editor:inbox")
     if job.kind == Job.Kind.REFETCH_STUDY:
         return reverse("study", args=[job.params["study"]])
     return ""

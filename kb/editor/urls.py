@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kb.editor import article_views, job_views, views
+from kb.editor import article_views, inbox_views, job_views, views
 
 app_name = "editor"
 
@@ -61,4 +61,10 @@ urlpatterns = [
     path("jobs/fetch/", job_views.start_bulk_fetch, name="bulk-fetch"),
     path("jobs/retractions/", job_views.start_retraction_check, name="check-retractions"),
     path("studies/<int:pk>/refetch/", job_views.refetch_study, name="refetch-study"),
+    # New evidence found by the PubMed watch; each compound's watch and its followers.
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
+    path("inbox/<int:pk>/weigh/", inbox_views.weigh, name="inbox-weigh"),
+    path("inbox/<int:pk>/dismiss/", inbox_views.dismiss, name="inbox-dismiss"),
+    path("compounds/<slug:slug>/watch/", inbox_views.watch, name="watch"),
+    path("compounds/<slug:slug>/follow/", inbox_views.follow, name="follow"),
 ]
