@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from difflib import SequenceMatcher
 from itertools import pairwise
+
+from django.utils.text import Truncator
 
 from kb.models import Appearance, Claim, Evidence, Source
 from kb.vocabulary import ClaimStatus, Flag, Indirectness, Verdict
@@ -63,28 +66,93 @@ def _shown(field, value) -> str:
     return str(value)
 
 
-def _field_changes(record, previous) -> tuple[FieldChange, ...]:
+SHORT = 160  # characters: a value up to this long is shown whole
+CONTEXT = 6  # words kept either side of a changed passage
+MAX_PASSAGES = 3  # changed passages shown per field; the rest are counted
+
+
+def person(user) -> str:
+    """How the history names a user: the full name when there is one, else the username."""
+    if user is None:
+        return "system"
+    return user.get_full_name() or user.get_username()
+
+
+class Names:
+    """Labels of the rows that foreign keys point at ("Graded by: — → Edith Editor", not "→ 1"),
+    each looked up once per page."""
+
+    def __init__(self):
+        self.cache: dict[tuple[type, object], str] = {}
+
+    def label(self, field, pk) -> str:
+        key = (field.related_model, pk)
+        if key not in self.cache:
+            obj = field.related_model._default_manager.filter(pk=pk).first()
+            if obj is None:
+                self.cache[key] = f"{field.related_model._meta.verbose_name} {pk} (deleted)"
+            elif hasattr(obj, "get_username"):
+                self.cache[key] = person(obj)
+            else:
+                self.cache[key] = Truncator(str(obj)).chars(80)
+        return self.cache[key]
+
+
+def short_diff(old: str, new: str) -> tuple[str, str]:
+    """Two long texts as only the passages that differ, with a few words around each: the
+    history never repeats a whole article to show that one sentence changed."""
+    if len(old) <= SHORT and len(new) <= SHORT:
+        return old, new
+    before, after = old.split(), new.split()
+    passages = [
+        op
+        for op in SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+        if op[0] != "equal"
+    ]
+    if not passages:  # only the spacing changed
+        return "(spacing only)", "(spacing only)"
+
+    def excerpt(words, start, end):
+        lo, hi = max(start - CONTEXT, 0), min(end + CONTEXT, len(words))
+        text = Truncator(" ".join(words[start:end])).chars(SHORT) if end > start else "∅"
+        head = ("…" if lo > 0 else "") + " ".join(words[lo:start])
+        tail = " ".join(words[end:hi]) + ("…" if hi < len(words) else "")
+        return " ".join(part for part in (head, f"[{text}]", tail) if part)
+
+    shown_old, shown_new = [], []
+    for _, i1, i2, j1, j2 in passages[:MAX_PASSAGES]:
+        shown_old.append(excerpt(before, i1, i2))
+        shown_new.append(excerpt(after, j1, j2))
+    more = len(passages) - MAX_PASSAGES
+    suffix = f" (and {more} more change{'s' if more > 1 else ''})" if more > 0 else ""
+    return " / ".join(shown_old) + suffix, " / ".join(shown_new) + suffix
+
+
+def _field_changes(record, previous, names: Names) -> tuple[FieldChange, ...]:
     if previous is None:
         return ()
     delta = record.diff_against(previous, excluded_fields=HIDDEN_FIELDS)
-    fields = [record.instance_type._meta.get_field(change.field) for change in delta.changes]
-    return tuple(
-        FieldChange(
-            field=str(field.verbose_name),
-            old=_shown(field, change.old),
-            new=_shown(field, change.new),
-        )
-        for field, change in zip(fields, delta.changes, strict=True)
-    )
+    changes = []
+    for change in delta.changes:
+        field = record.instance_type._meta.get_field(change.field)
+        if field.many_to_one:
+            old, new = (
+                "—" if value is None else names.label(field, value)
+                for value in (change.old, change.new)
+            )
+        else:
+            old, new = short_diff(_shown(field, change.old), _shown(field, change.new))
+        changes.append(FieldChange(field=str(field.verbose_name), old=old, new=new))
+    return tuple(changes)
 
 
-def _entries(records, label) -> list[Entry]:
+def _entries(records, label, names: Names) -> list[Entry]:
     """Entries for one object's history records, oldest first."""
     records = sorted(records, key=lambda r: (r.history_date, r.history_id))
     entries = []
     previous = None
     for record in records:
-        changes = _field_changes(record, previous)
+        changes = _field_changes(record, previous, names)
         previous = record
         # A save that changed nothing visible (a version bump, a regrade to the same grade)
         # would only add noise, unless it says why it happened.
@@ -94,7 +162,7 @@ def _entries(records, label) -> list[Entry]:
         entries.append(
             Entry(
                 when=record.history_date,
-                who=user.get_username() if user else "system",
+                who=person(user),
                 what=label(record),
                 change_type=CHANGE_TYPES.get(record.history_type, record.history_type),
                 reason=record.history_change_reason or "",
@@ -115,18 +183,22 @@ def claim_history(claim: Claim) -> list[Entry]:
     """Every recorded change to the claim, its evidence (also removed links), the studies those
     links weigh, its appearances (also one moved to another claim since, with that move) and
     the sources they are on, newest first."""
+    names = Names()
     entries = _entries(
         Claim.history.filter(id=claim.pk).select_related("history_user"),
         lambda r: f"Claim {claim.pk}",
+        names,
     )
     study_ids = set()
     evidence = Evidence.history.filter(claim_id=claim.pk).select_related("history_user", "study")
     for records in _by_object(evidence).values():
         study_ids.add(records[0].study_id)
-        entries += _entries(records, lambda r: f"Evidence: {r.study}")
+        entries += _entries(records, lambda r: f"Evidence: {r.study}", names)
     for study in Study.objects.filter(pk__in=study_ids):
         entries += _entries(
-            study.history.select_related("history_user"), lambda r: f"Study: {r.title[:80]}"
+            study.history.select_related("history_user"),
+            lambda r: f"Study: {r.title[:80]}",
+            names,
         )
     # An appearance's whole history, once it has been this claim's: its move to another claim
     # is a change on this one's record too.
@@ -135,10 +207,12 @@ def claim_history(claim: Claim) -> list[Entry]:
     source_ids = set()
     for records in _by_object(appearances).values():
         source_ids.update(record.source_id for record in records)
-        entries += _entries(records, lambda r: f"Sentence: {r.quote[:80]}")
+        entries += _entries(records, lambda r: f"Sentence: {r.quote[:80]}", names)
     for source in Source.objects.filter(pk__in=source_ids):
         entries += _entries(
-            source.history.select_related("history_user"), lambda r: f"Source: {r.title[:80]}"
+            source.history.select_related("history_user"),
+            lambda r: f"Source: {r.title[:80]}",
+            names,
         )
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
 

@@ -2,13 +2,15 @@
 show readers how their verdict changed."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from editor_support import post, weigh
 
-from kb.history import verdict_changes
+from kb.history import short_diff, verdict_changes
 from kb.models import Claim, Evidence
+from kb.services import grades
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +154,52 @@ def test_judging_a_sentence_is_recorded_on_the_sentence_and_the_claim(
     claim_row = Claim.history.filter(id=draft_claim.pk).latest()
     assert (claim_row.history_user, claim_row.history_change_reason) == (editor, reason)
     assert claim_row.version == draft_claim.version + 1
+
+
+def test_the_history_names_people_not_ids(signed_in, editor, draft_claim):
+    editor.first_name, editor.last_name = "Edith", "Editor"
+    editor.save()
+    weigh(signed_in, draft_claim, draft_claim.evidence.get(), stance="supports", design="rct")
+    post(signed_in, "mark-graded", draft_claim)
+    text = signed_in.get(reverse("claim-history", args=[draft_claim.pk])).text
+    assert "Graded by: — → Edith Editor" in text
+    assert f"Graded by: — → {editor.pk}<" not in text
+    assert "<td>Edith Editor</td>" in text  # who made each change
+
+
+ARTICLE = Path(__file__).resolve().parents[1] / "fixtures" / "cerebrolysin-article.txt"
+
+
+def test_a_changed_article_text_is_shown_as_a_short_diff_never_whole(signed_in, draft_claim):
+    """The demo's real article text (fixtures/), stored and then edited in one sentence."""
+    text = ARTICLE.read_text()
+    source = draft_claim.appearances.get().source
+    grades.attributed(source, user=None, reason="Constructed: article text stored")
+    source.text = text
+    source.save()
+    words = text.split()
+    edited = " ".join([*words[:200], "EDITED", *words[201:]])
+    source.text = edited
+    grades.attributed(source, user=None, reason="Constructed: one word edited").save()
+    page = signed_in.get(reverse("claim-history", args=[draft_claim.pk])).text
+    assert len(text) > 5000
+    assert text[:3000] not in page
+    assert edited[:3000] not in page
+    context = " ".join(words[194:200])
+    assert f"Text: …{context} [{words[200]}]" in page
+    assert f"[EDITED] {' '.join(words[201:207])}…" in page
+    assert len(page) < 12000
+
+
+def test_short_diff_keeps_short_values_whole_and_long_ones_to_their_changes():
+    assert short_diff("Supports", "Contradicts") == ("Supports", "Contradicts")
+    long = " ".join(f"word{n}" for n in range(100))
+    old, new = short_diff(long, long.replace("word50", "changed") + " appended")
+    assert old == (
+        "…word44 word45 word46 word47 word48 word49 [word50] "
+        "word51 word52 word53 word54 word55 word56… / "
+        "…word94 word95 word96 word97 word98 word99 [∅]"
+    )
+    assert new.startswith("…word44 word45 word46 word47 word48 word49 [changed] word51")
+    assert new.endswith("[appended]")
+    assert short_diff(long, long.replace(" ", "  ")) == ("(spacing only)", "(spacing only)")
