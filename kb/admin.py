@@ -1,7 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source, Topic
+from kb.models import (
+    Appearance,
+    Citation,
+    Claim,
+    Compound,
+    Evidence,
+    Reference,
+    Source,
+    SourceConflict,
+    Topic,
+)
 from kb.services import grades
 
 
@@ -30,11 +40,17 @@ class ReferenceInline(admin.TabularInline):
     autocomplete_fields = ["study"]
 
 
+class SourceConflictInline(admin.TabularInline):
+    model = SourceConflict
+    extra = 0
+    fields = ["kind", "text", "position"]
+
+
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
     list_display = ["title", "publisher", "author", "published_on"]
     search_fields = ["title", "publisher", "author", "url"]
-    inlines = [ReferenceInline]
+    inlines = [SourceConflictInline, ReferenceInline]
 
 
 class EvidenceInline(admin.TabularInline):

@@ -13,6 +13,7 @@ from kb.vocabulary import (
     Certainty,
     ClaimKind,
     ClaimStatus,
+    ConflictKind,
     Flag,
     Indirectness,
     Judgement,
@@ -66,9 +67,6 @@ class Source(models.Model):
     author = models.CharField(max_length=200, blank=True)
     published_on = models.DateField(null=True, blank=True)
     accessed_on = models.DateField(null=True, blank=True)
-    conflicts_of_interest = models.TextField(
-        blank=True, help_text="Vendor recommendations, prices, affiliate links, sponsorship."
-    )
     text = models.TextField(
         blank=True,
         max_length=limits.ARTICLE_TEXT,
@@ -87,6 +85,35 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("source", args=[self.pk])
+
+    @property
+    def conflict_labels(self) -> list[str]:
+        """The kinds of its conflicts of interest, each once, strongest first (reads
+        `conflicts.all()`, so prefetch "conflicts" when listing many)."""
+        kinds = {conflict.kind for conflict in self.conflicts.all()}
+        return [label for code, label in reversed(ConflictKind.choices) if code in kinds]
+
+
+class SourceConflict(models.Model):
+    """A conflict of interest of a source: a sentence or link showing that the page earns from
+    the product it writes about, and how."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="conflicts")
+    text = models.TextField()
+    kind = models.CharField(max_length=20, choices=ConflictKind)
+    position = models.PositiveIntegerField(default=0)  # in the order the import found them
+
+    class Meta:
+        ordering = ["source", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "text"], name="source_conflict_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ConflictKind.values), name="source_conflict_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:80]}"
 
 
 class Reference(models.Model):

@@ -101,7 +101,12 @@ def claim_detail(request, pk):
         selectors.visible_claims(request.user).select_related("compound", "topic"), pk=pk
     )
     evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
-    appearances = list(selectors.appearances_in_order(claim.appearances.all()))
+    appearances = list(
+        # Each page's conflicts of interest are shown beside its sentence.
+        selectors.appearances_in_order(claim.appearances.all()).prefetch_related(
+            "source__conflicts"
+        )
+    )
     result = claim.compute_grade(evidence)
     domains = [
         {

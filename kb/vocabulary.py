@@ -12,6 +12,14 @@ class ClaimKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class ConflictKind(models.TextChoices):
+    """How a page earns from the product it writes about."""
+
+    SELLS = "sells", "Sells the product"
+    AFFILIATE = "affiliate", "Affiliate"
+    SPONSORED = "sponsored", "Sponsored"
+
+
 class ClaimStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"

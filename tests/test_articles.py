@@ -212,7 +212,9 @@ def test_seed_non_claims_are_not_proposed(seed):
 
 
 def test_seed_conflicts_of_interest_are_the_vendor_sentences(seed):
-    assert seed.conflicts_of_interest == SEED_CONFLICTS
+    assert [(c.text, c.kind) for c in seed.conflicts_of_interest] == [
+        (text, "sells") for text in SEED_CONFLICTS
+    ]
 
 
 def test_seed_suggested_kinds(seed):
@@ -292,7 +294,11 @@ def test_seed_html_gives_the_same_claims_references_and_conflicts(seed, seed_htm
     assert [(r.number, r.doi) for r in seed_html.references] == [
         (r.number, r.doi) for r in seed.references
     ]
-    assert seed_html.conflicts_of_interest == seed.conflicts_of_interest
+    assert [c.text for c in seed_html.conflicts_of_interest] == [
+        c.text for c in seed.conflicts_of_interest
+    ]
+    # The HTML makes the vendor's name a rel="sponsored" link: the markup says more than words.
+    assert [c.kind for c in seed_html.conflicts_of_interest] == ["sponsored"] + ["sells"] * 3
     assert (seed_html.title, seed_html.author, seed_html.publisher) == (
         seed.title,
         seed.author,
@@ -528,9 +534,9 @@ def test_affiliate_links_are_conflicts_of_interest():
         'examplamine?aff=42">this one</a>. Get it <a href="https://shop.example.com/x" '
         'rel="sponsored">from Example Shop</a>.</p>'
     )
-    assert article.conflicts_of_interest == [
-        "Our readers like this one.",
-        "Get it from Example Shop.",
+    assert [(c.text, c.kind) for c in article.conflicts_of_interest] == [
+        ("Our readers like this one.", "affiliate"),
+        ("Get it from Example Shop.", "sponsored"),
     ]
     assert [c.quote for c in article.claims] == ["Examplamine improves memory."]
 
@@ -602,7 +608,9 @@ def test_article_to_json_shape(seed):
         "WholisticResearch",
     )
     assert data["source"]["published"] is None
-    assert data["source"]["conflicts_of_interest"] == SEED_CONFLICTS
+    assert data["source"]["conflicts_of_interest"] == [
+        {"text": text, "kind": "sells"} for text in SEED_CONFLICTS
+    ]
     assert data["references"][0] == {
         "number": 1,
         "text": seed.references[0].text,
@@ -640,7 +648,9 @@ def test_save_article_stores_source_references_claims_and_citations(cerebrolysin
         "WholisticResearch",
         None,
     )
-    assert source.conflicts_of_interest.splitlines() == SEED_CONFLICTS
+    assert [(c.text, c.kind) for c in source.conflicts.all()] == [
+        (text, "sells") for text in SEED_CONFLICTS
+    ]
     assert "adverse events..(1)" in source.text
     assert result.claims_created == len(seed.claims) == Claim.objects.count()
     assert len(result.appearances) == len(seed.claims) == Appearance.objects.count()
@@ -776,8 +786,8 @@ def test_hard_wrapped_text_and_cited_sales_sentences():
         ("Examplamine improves memory in healthy adults within two weeks.", [1]),
         ("Buy it at our shop for $20, it is the best-tested brand.", [1]),
     ]
-    assert article.conflicts_of_interest == [
-        "Buy it at our shop for $20, it is the best-tested brand."
+    assert [(c.text, c.kind) for c in article.conflicts_of_interest] == [
+        ("Buy it at our shop for $20, it is the best-tested brand.", "sells")
     ]
 
 

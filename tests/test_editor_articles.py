@@ -385,7 +385,9 @@ def test_save_makes_draft_ungraded_claims_with_citations_and_evidence(
     assert {(c.status, c.verdict, c.graded_at, c.compound_id) for c in claims} == {
         ("draft", "ungraded", None, compound.pk)
     }
-    assert source.conflicts_of_interest == "Buy examplamine from our partner shop at a discount."
+    assert [(c.text, c.kind) for c in source.conflicts.all()] == [
+        ("Buy examplamine from our partner shop at a discount.", "affiliate")
+    ]
     cited = {(c.appearance.quote, c.reference.number) for c in Citation.objects.all()}
     assert cited == {(QUOTES[0], 1), (QUOTES[1], 2), (QUOTES[2], 3)}
     evidence = Evidence.objects.get()

@@ -19,7 +19,7 @@ from studies.models import Study
 from studies.pubmed_xml import parse_pubmed_xml
 from tests.studies.studies_testdata import DATA
 
-COCHRANE = "10.1002/14651858.cd007026.pub6"  # Cerebrolysin for acute ischaemic stroke
+COCHRANE = "10.1002/14651858.cd007026.pub7"  # Cerebrolysin for acute ischaemic stroke, 2023
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ COCHRANE = "10.1002/14651858.cd007026.pub6"  # Cerebrolysin for acute ischaemic 
         ("https://doi.org/10.1038/srep16696", Identifiers(doi="10.1038/srep16696")),
         ("http://dx.doi.org/10.1038%2Fsrep16696", Identifiers(doi="10.1038/srep16696")),
         (
-            "https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD007026.pub6/full",
+            "https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD007026.pub7/full",
             Identifiers(doi=COCHRANE),
         ),
         (
@@ -80,7 +80,7 @@ def test_identifiers_from_any_link(href, expected):
         ),
         (
             "Ziganshina LE et al. Cochrane Database Syst Rev. 2023. "
-            "https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD007026.pub6/full.",
+            "https://www.cochranelibrary.com/cdsr/doi/10.1002/14651858.CD007026.pub7/full.",
             Identifiers(doi=COCHRANE),
         ),
         (

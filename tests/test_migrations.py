@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from kb.models import Appearance, Citation, Claim, Evidence
+from kb.models import Appearance, Citation, Claim, Evidence, SourceConflict
 
 BEFORE = Path(__file__).resolve().parent / "data" / "migrations" / "demo-before-appearances.json"
 OLD = [("kb", "0003_history_reason_text")]
@@ -94,3 +94,11 @@ def test_each_claim_becomes_a_claim_with_one_appearance_and_keeps_its_history():
             for o in objects
             if o["model"] == "kb.historicalclaim" and o["fields"]["id"] == claim.pk
         )
+    # kb 0008: the free-text conflicts of interest became one row per line, each with a kind.
+    old_sources = {o["pk"]: o["fields"] for o in objects if o["model"] == "kb.source"}
+    for source_id, fields in old_sources.items():
+        lines = [line for line in fields["conflicts_of_interest"].splitlines() if line]
+        stored = SourceConflict.objects.filter(source_id=source_id).order_by("position")
+        assert [c.text for c in stored] == lines
+        assert {c.kind for c in stored} <= {"sells"}
+    assert SourceConflict.objects.count() == 4

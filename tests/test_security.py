@@ -53,7 +53,7 @@ from test_editor_permissions import graded_draft as graded_draft  # their claim 
 
 from kb.articles import MAX_BYTES, ArticleError, fetch_url, web
 from kb.editor import pending as pending_store
-from kb.models import Citation, Claim, Compound, Evidence, Reference, Source, Topic
+from kb.models import Citation, Claim, Compound, Evidence, Reference, Source, SourceConflict, Topic
 from kb.services import claims, grades
 from studies.crossref_json import parse_crossref_json
 from studies.formats import parse_file
@@ -509,9 +509,9 @@ def hostile(make_compound, make_claim, editor, admin_user) -> dict:
         publisher=HOSTILE,
         author=HOSTILE,
         url=JAVASCRIPT_URL,
-        conflicts_of_interest=HOSTILE,
         text=HOSTILE,
     )
+    SourceConflict.objects.create(source=source, text=HOSTILE, kind="affiliate")
     pubmed_study = _import(CONSTRUCTED / "pubmed_hostile_markup.xml", parse_file)
     crossref_study = _import(CONSTRUCTED / "crossref_hostile_markup.json", parse_crossref_json)
     claim = make_claim(

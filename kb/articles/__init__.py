@@ -22,7 +22,7 @@ Nothing else is changed: typos, curly quotes and the final punctuation stay as w
 
 from kb.articles.classify import suggest_kind
 from kb.articles.extract import article_to_json, extract_article, extract_from_url
-from kb.articles.model import Article, ListedReference, ProposedClaim
+from kb.articles.model import Article, ConflictOfInterest, ListedReference, ProposedClaim
 from kb.articles.source import MAX_BYTES, ArticleError, decode_input, looks_like_html, sanitise_html
 from kb.articles.web import FETCH_TIMEOUT, USER_AGENT, fetch_url
 
@@ -32,6 +32,7 @@ __all__ = [
     "USER_AGENT",
     "Article",
     "ArticleError",
+    "ConflictOfInterest",
     "ListedReference",
     "ProposedClaim",
     "article_to_json",

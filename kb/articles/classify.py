@@ -4,20 +4,11 @@ or neither. Deliberately a short list of readable rules; editors review every pr
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 from kb.articles.blocks import TERMINAL
-from kb.articles.model import Block, Link
+from kb.articles.model import Block
 from kb.vocabulary import ClaimKind
 
-CONFLICT = re.compile(
-    r"\b(?:buy(?:ing)?|purchas\w*|vendors?|coupons?|discount|promo(?:tional)? codes?|"
-    r"affiliate|commissions?|sponsor(?:ed|ship|s)?|shipping|shipped|top pick|in stock|"
-    r"checkout|add to cart|order (?:now|here|from|online)|prices?|pricing)\b"
-    r"|\$\s?\d|€\s?\d|£\s?\d|\b\d+(?:\.\d+)?\s?(?:USD|EUR|GBP)\b",
-    re.I,
-)
-_AFFILIATE_PARAMS = {"ref", "aff", "affid", "affiliate", "tag", "coupon", "discount", "partner"}
 _META = re.compile(
     r"^(?:this (?:article|post|guide|page|review)\b|in this (?:article|post|guide)\b|"
     r"we will\b|we['\u2019]ll\b|here['\u2019]s\b|here is\b|here are\b|below\b|read on\b|"
@@ -156,10 +147,3 @@ def is_claim(sentence: str, block: Block, lead_in: str) -> bool:
         # promise nothing; those that make a statement ("Age: Elderly individuals may be...") do.
         return bool(_VERB.search(_LABEL.sub("", sentence, count=1)))
     return bool(_CLAIM_CUE.search(sentence))
-
-
-def is_affiliate(link: Link) -> bool:
-    if re.search(r"\b(?:sponsored|affiliate)\b", link.rel or "", re.I):
-        return True
-    query = parse_qs(urlsplit(link.href).query)
-    return any(key.lower() in _AFFILIATE_PARAMS or key.lower().startswith("utm_") for key in query)

@@ -6,11 +6,18 @@ from __future__ import annotations
 import bisect
 
 from kb.articles.blocks import HtmlBlocks, text_blocks
-from kb.articles.classify import CONFLICT, RATE, is_affiliate, is_claim, suggest_kind
+from kb.articles.classify import RATE, is_claim, suggest_kind
+from kb.articles.conflicts import (
+    add_conflict,
+    boxed_conflicts,
+    conflict_kind,
+    link_conflict_kind,
+    strongest,
+)
 from kb.articles.find_ids import Identifiers, identifiers_from_url, safe_url
 from kb.articles.markers import strip_markers
 from kb.articles.metadata import Structured, fill_metadata, read_structured
-from kb.articles.model import Article, Block, Link, ProposedClaim
+from kb.articles.model import Article, Block, ConflictOfInterest, Link, ProposedClaim
 from kb.articles.references import (
     identifier_keys,
     link_bare_identifiers,
@@ -45,6 +52,7 @@ def extract_article(data: bytes | str, *, fmt: str = "auto", url: str | None = N
     links: list[Link] = []
     html_title = ""
     times: list[str] = []
+    boxed: list[ConflictOfInterest] = []
     structured = Structured()
     if fmt == "html" or (fmt == "auto" and looks_like_html(text)):
         # JSON-LD and the canonical link do not survive sanitising: read them first.
@@ -54,15 +62,20 @@ def extract_article(data: bytes | str, *, fmt: str = "auto", url: str | None = N
         if notice:
             warnings.append(notice)
         parser = HtmlBlocks()
-        parser.feed(sanitise_html(text))
+        clean_html = sanitise_html(text)
+        parser.feed(clean_html)
         parser.close()
+        boxed = boxed_conflicts(clean_html)
         blocks, links, meta, times = parser.blocks, parser.links, parser.meta, parser.times
         html_title = collapse("".join(parser.title_parts))
     else:
         blocks = text_blocks(text)
     if not any(plain(b.text) for b in blocks):
         raise ArticleError("No readable text was found in the article.")
-    return _analyse(blocks, links, meta, html_title, times, structured, url, warnings)
+    article = _analyse(blocks, links, meta, html_title, times, structured, url, warnings)
+    for conflict in boxed:
+        add_conflict(article.conflicts_of_interest, conflict.text, conflict.kind)
+    return article
 
 
 def extract_from_url(url: str, *, opener=None) -> Article:
@@ -90,7 +103,7 @@ def _analyse(
         block.text = link_bare_identifiers(block.text, links)
 
     claims: list[ProposedClaim] = []
-    conflicts: list[str] = []
+    conflicts: list[ConflictOfInterest] = []
     position = 0
     section = ""
     lead_in = ""
@@ -122,7 +135,7 @@ def _analyse(
             position += max(1, len(spans))
             continue
         sentence_refs: list[list[int]] = [[] for _ in spans]
-        sentence_affiliate = [False for _ in spans]
+        sentence_affiliate: list[str | None] = [None for _ in spans]
         starts = [start for start, _end in spans]
         doubled: set[tuple[int, int]] = set()
         for marker in markers:
@@ -140,8 +153,8 @@ def _analyse(
                         reference_for_link(link, ids, references, by_identifier, warnings, listed)
                     ]
                     listed_numbers.update(numbers)
-                elif is_affiliate(link):
-                    sentence_affiliate[index] = True
+                elif kind := link_conflict_kind(link):
+                    sentence_affiliate[index] = strongest(sentence_affiliate[index], kind)
                     continue
                 else:
                     continue
@@ -166,9 +179,11 @@ def _analyse(
             if not quote:
                 position += 1
                 continue
-            conflict = bool(CONFLICT.search(quote) or sentence_affiliate[k])
-            if conflict and quote not in conflicts:
-                conflicts.append(quote)
+            # By its words only: articles run on after a "Where to buy" heading (the seed's
+            # dosing follows its vendor paragraph), unlike the boxes boxed_conflicts reads.
+            conflict = strongest(conflict_kind(quote), sentence_affiliate[k])
+            if conflict:
+                add_conflict(conflicts, quote, conflict)
             # A cited sentence is always proposed, even a vendor's; an uncited one if it reads
             # as a claim and is not a sales pitch.
             if sentence_refs[k] or (
@@ -254,7 +269,9 @@ def article_to_json(article: Article, studies: dict | None = None) -> dict:
             "author": article.author or None,
             "published": article.published.isoformat() if article.published else None,
             "publisher": article.publisher or None,
-            "conflicts_of_interest": list(article.conflicts_of_interest),
+            "conflicts_of_interest": [
+                {"text": c.text, "kind": c.kind} for c in article.conflicts_of_interest
+            ],
         },
         "references": [
             {

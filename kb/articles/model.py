@@ -20,6 +20,15 @@ class ListedReference:
 
 
 @dataclass
+class ConflictOfInterest:
+    """A sentence or link showing that the page earns from the product, and how
+    (kb.vocabulary.ConflictKind: sells, affiliate, sponsored)."""
+
+    text: str
+    kind: str
+
+
+@dataclass
 class ProposedClaim:
     quote: str
     references: list[int]
@@ -37,7 +46,7 @@ class Article:
     url: str | None = None
     references: list[ListedReference] = field(default_factory=list)
     claims: list[ProposedClaim] = field(default_factory=list)
-    conflicts_of_interest: list[str] = field(default_factory=list)
+    conflicts_of_interest: list[ConflictOfInterest] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     text: str = ""  # the sanitised article as plain text, markers kept, for storing and display
 

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from kb.articles import Article, ListedReference, ProposedClaim
+from kb.articles import Article, ConflictOfInterest, ListedReference, ProposedClaim
 
 SESSION_KEY = "editor_pending_article"
 NEW = "new"  # the sentence becomes a new claim
@@ -83,6 +83,9 @@ def article_from_dict(data: dict) -> Article:
     data["published"] = date.fromisoformat(data["published"]) if data.get("published") else None
     data["references"] = [ListedReference(**r) for r in data.get("references", [])]
     data["claims"] = [ProposedClaim(**c) for c in data.get("claims", [])]
+    data["conflicts_of_interest"] = [
+        ConflictOfInterest(**c) for c in data.get("conflicts_of_interest", [])
+    ]
     return Article(**data)
 
 

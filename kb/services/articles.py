@@ -1,4 +1,4 @@
-"""Saving an extracted article: its source, reference list, the sentences that make claims (each an
+"""Saving an extracted article: its source, conflicts of interest, reference list, the sentences that make claims (each an
 Appearance, on an existing claim or a new draft one) and their citation links.
 
 One transaction; idempotent (a second import of the same page adds nothing and changes no
@@ -23,7 +23,17 @@ from django.db import transaction
 
 from kb import selectors, topics
 from kb.articles import Article
-from kb.models import Appearance, Citation, Claim, Compound, Evidence, Reference, Source, Topic
+from kb.models import (
+    Appearance,
+    Citation,
+    Claim,
+    Compound,
+    Evidence,
+    Reference,
+    Source,
+    SourceConflict,
+    Topic,
+)
 from kb.reference_fetching import Fetched, fetch_records, reference_numbers
 from kb.services import grades
 from kb.services.errors import Refused
@@ -85,8 +95,6 @@ def _source_for(article: Article, source: Source | None) -> Source:
     source.author = article.author or source.author
     source.publisher = article.publisher or source.publisher
     source.published_on = article.published or source.published_on
-    if article.conflicts_of_interest:
-        source.conflicts_of_interest = "\n".join(article.conflicts_of_interest)
     source.text = article.text or source.text
     source.save()
     return source
@@ -97,6 +105,17 @@ def references_to_fetch(article: Article) -> list:
     only by its PMCID resolves to a stored study with it, and is not fetched)."""
     stored = selectors.stored_studies(article.references)
     return [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
+
+
+def _record_conflicts(source: Source, article: Article) -> None:
+    """The conflicts of interest found, each once per source with its kind; those recorded
+    before (by an earlier import or an editor) stay."""
+    for position, conflict in enumerate(article.conflicts_of_interest):
+        SourceConflict.objects.update_or_create(
+            source=source,
+            text=conflict.text,
+            defaults={"kind": conflict.kind, "position": position},
+        )
 
 
 def save_article(
@@ -159,6 +178,7 @@ def check_limits(article: Article) -> None:
 def _save(article, *, compound, source, keep, placements, user, fetched: Fetched) -> ImportResult:
     check_limits(article)
     result = ImportResult(source=_source_for(article, source), warnings=list(article.warnings))
+    _record_conflicts(result.source, article)
     result.notes.extend(fetched.notes)
     if fetched.records:
         imported = import_batch(fetched.records)

@@ -24,6 +24,7 @@ from kb import matching, selectors
 from kb.articles import MAX_BYTES, ArticleError, article_to_json, extract_article, extract_from_url
 from kb.models import Compound
 from kb.services.articles import Placement, save_article
+from kb.vocabulary import ConflictKind
 
 
 class Command(BaseCommand):
@@ -144,8 +145,9 @@ class Command(BaseCommand):
             numbers = ", ".join(str(n) for n in claim.references)
             out(f"  ({numbers}) {claim.quote}")
         out(f"\nConflicts of interest ({len(article.conflicts_of_interest)}):")
-        for sentence in article.conflicts_of_interest:
-            out(f"  - {sentence}")
+        labels = dict(ConflictKind.choices)
+        for conflict in article.conflicts_of_interest:
+            out(f"  - [{labels.get(conflict.kind, conflict.kind)}] {conflict.text}")
         kinds = Counter(claim.kind for claim in article.claims)
         summary = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
         out(f"\nProposed claims: {len(article.claims)} ({summary}); --json lists them all.")
