@@ -66,7 +66,7 @@ def test_a_shop_page_yields_every_conflict_with_its_kind():
         (
             "affiliate",
             "We earn a commission on purchases made through these links, at no extra cost to you.",
-        ),  # fmt: skip
+        ),
         ("sponsored", "Buy now (sponsored link to pharmacy.example.org)"),
         ("affiliate", "Check the price on Example Marketplace (affiliate link to www.example.net)"),
     ]

@@ -57,6 +57,14 @@ def test_each_claim_becomes_a_claim_with_one_appearance_and_keeps_its_history():
     }
 
     executor = _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    # kb 0010: the free-text conflicts of interest became one row per line, each with a kind.
+    old_sources = {o["pk"]: o["fields"] for o in objects if o["model"] == "kb.source"}
+    for source_id, fields in old_sources.items():
+        lines = [line for line in fields["conflicts_of_interest"].splitlines() if line]
+        stored = SourceConflict.objects.filter(source_id=source_id).order_by("position")
+        assert [c.text for c in stored] == lines
+        assert {c.kind for c in stored} <= {"sells"}
+    assert SourceConflict.objects.count() == 4
 
     assert Claim.objects.count() == before["kb.claim"] == 64
     assert Appearance.objects.count() == 64
@@ -94,11 +102,3 @@ def test_each_claim_becomes_a_claim_with_one_appearance_and_keeps_its_history():
             for o in objects
             if o["model"] == "kb.historicalclaim" and o["fields"]["id"] == claim.pk
         )
-    # kb 0008: the free-text conflicts of interest became one row per line, each with a kind.
-    old_sources = {o["pk"]: o["fields"] for o in objects if o["model"] == "kb.source"}
-    for source_id, fields in old_sources.items():
-        lines = [line for line in fields["conflicts_of_interest"].splitlines() if line]
-        stored = SourceConflict.objects.filter(source_id=source_id).order_by("position")
-        assert [c.text for c in stored] == lines
-        assert {c.kind for c in stored} <= {"sells"}
-    assert SourceConflict.objects.count() == 4

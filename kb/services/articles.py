@@ -1,5 +1,6 @@
-"""Saving an extracted article: its source, conflicts of interest, reference list, the sentences that make claims (each an
-Appearance, on an existing claim or a new draft one) and their citation links.
+"""Saving an extracted article: its source and conflicts of interest, reference list, the
+sentences that make claims (each an Appearance, on an existing claim or a new draft one) and
+their citation links.
 
 One transaction; idempotent (a second import of the same page adds nothing and changes no
 editor's work). A sentence placed on an existing claim takes that claim's grade at once, and
