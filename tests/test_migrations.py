@@ -57,7 +57,7 @@ def test_each_claim_becomes_a_claim_with_one_appearance_and_keeps_its_history():
     }
 
     executor = _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
-    # kb 0010: the free-text conflicts of interest became one row per line, each with a kind.
+    # kb 0011: the free-text conflicts of interest became one row per line, each with a kind.
     old_sources = {o["pk"]: o["fields"] for o in objects if o["model"] == "kb.source"}
     for source_id, fields in old_sources.items():
         lines = [line for line in fields["conflicts_of_interest"].splitlines() if line]

@@ -39,7 +39,7 @@ def rows_to_lines(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kb", "0009_possibly_not_supported"),
+        ("kb", "0010_watch_inbox_follows"),
     ]
 
     operations = [
