@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -97,6 +97,32 @@ class ImportResult:
 
 class RecordFailed(Exception):
     """This record cannot be imported; the message says which record and why."""
+
+
+class ImportInterrupted(Exception):
+    """The database connection was lost mid-import: the batches before it are kept, the one
+    in progress was undone. `result` counts what was kept; the message says so in one line."""
+
+    def __init__(self, kept: "ImportResult", cause: Exception):
+        self.result = kept
+        super().__init__(
+            "The database connection was lost during the import "
+            f"({' '.join(str(cause).split())[:120] or type(cause).__name__}). Kept: "
+            f"{kept.summary()}, in whole batches; the batch in progress was undone. Run the "
+            "import again when the database is back: it adds only what is missing."
+        )
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """Whether the error means the connection is gone (not that one row was refused): an
+    InterfaceError, or an OperationalError without an SQL state (the socket closed) or with
+    a connection-exception (08) or shutdown (57P) state."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.__cause__, "pgcode", None) or ""
+    return not state or state.startswith(("08", "57P"))
 
 
 def _max_lengths() -> dict[str, int]:
@@ -266,8 +292,9 @@ def import_batch(batch: list[StudyRecord], *, user=None, reason: str | None = No
                 # A savepoint: a refused bulk write undoes itself and nothing else.
                 with transaction.atomic():
                     return _import_bulk(batch, _known_studies(batch), user=user, reason=reason)
-            except DatabaseError:
-                pass
+            except DatabaseError as exc:
+                if _connection_lost(exc):
+                    raise
         return _import_one_by_one(batch, user=user, reason=reason)
 
 
@@ -339,6 +366,8 @@ def _import_one_by_one(batch: list[StudyRecord], *, user, reason) -> ImportResul
             result.count("failed")
             result.problems.append(str(exc))
         except DatabaseError as exc:
+            if _connection_lost(exc):
+                raise
             # The savepoint undid the row, not the study object held in `known`.
             for key in (("pmid", record.pmid), ("doi", record.doi)):
                 known.pop(key, None)
@@ -373,11 +402,12 @@ def import_records(
 
     A ParseError from the stream (malformed input) is raised after the records before it are
     imported, with the counts so far attached as `exc.result`: rerunning after fixing the file
-    updates nothing twice.
+    updates nothing twice. A lost database connection raises ImportInterrupted, saying what
+    was kept.
     """
     total = ImportResult()
     for batch, error in _batches(records, batch_size):
-        result = import_batch(batch) if batch else ImportResult()
+        result = _kept_or_interrupted(batch, total)
         total.add(result)
         if on_batch:
             on_batch(result)
@@ -385,6 +415,16 @@ def import_records(
             error.result = total
             raise error
     return total
+
+
+def _kept_or_interrupted(batch: list[StudyRecord], total: ImportResult) -> ImportResult:
+    """import_batch, or ImportInterrupted (counting `total` as kept) if the connection is lost."""
+    try:
+        return import_batch(batch) if batch else ImportResult()
+    except (DatabaseError, InterfaceError) as exc:
+        if not _connection_lost(exc):
+            raise
+        raise ImportInterrupted(total, exc) from exc
 
 
 class PubMedSource(Protocol):
@@ -399,7 +439,7 @@ def import_pmids(pmids: Iterable[str], *, client: PubMedSource) -> ImportResult:
     """Fetch PMIDs from PubMed and import them; PMIDs PubMed does not know count as failed."""
     total = ImportResult()
     for asked, found in client.fetch_batches(pmids):
-        result = import_batch(found) if found else ImportResult()
+        result = _kept_or_interrupted(found, total)
         returned = {record.pmid for record in found}
         for pmid in asked:
             if pmid not in returned:

@@ -250,7 +250,9 @@ class _RawRecordTap:
 
     def __init__(self, source: BinaryIO):
         self._source = source
-        self._buffer = b""
+        # The bytes of the record being read (or a marker's worth of tail between records),
+        # grown in place: copying it on every read made one huge record take quadratic time.
+        self._buffer = bytearray()
         self._in_record = False
         self.segments: deque[bytes] = deque()
 
@@ -261,23 +263,24 @@ class _RawRecordTap:
         return data
 
     def _scan(self, data: bytes) -> None:
-        searched = max(0, len(self._buffer) - self._MARGIN)
-        buffer = self._buffer + data
+        buffer = self._buffer
+        # Only what arrived since the last read is searched (with a margin for a split marker).
+        searched = max(0, len(buffer) - self._MARGIN)
+        buffer += data
         pos = 0
         while True:
             if not self._in_record:
                 start = self._START.search(buffer, max(pos, searched))
                 if start is None:
-                    self._buffer = buffer[max(pos, len(buffer) - self._MARGIN) :]
+                    del buffer[: max(pos, len(buffer) - self._MARGIN)]
                     return
                 self._in_record = True
-                pos = start.start()
-                searched = pos
+                pos = searched = start.start()
             end = self._END.search(buffer, max(pos, searched))
             if end is None:
-                self._buffer = buffer[pos:]
+                del buffer[:pos]
                 return
-            self.segments.append(buffer[pos : end.end()])
+            self.segments.append(bytes(buffer[pos : end.end()]))
             self._in_record = False
             pos = searched = end.end()
 

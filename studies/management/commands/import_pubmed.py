@@ -9,7 +9,13 @@ from tqdm import tqdm
 from studies.eutils import EutilsClient
 from studies.formats import parse_file
 from studies.identifiers import normalise_pmid
-from studies.importer import BATCH_SIZE, ImportResult, import_pmids, import_records
+from studies.importer import (
+    BATCH_SIZE,
+    ImportInterrupted,
+    ImportResult,
+    import_pmids,
+    import_records,
+)
 from studies.records import ParseError
 from studies.reporting import report, warn_without_email
 from studies.transport import RemoteError
@@ -54,6 +60,8 @@ class Command(BaseCommand):
                     records, desc="Importing", unit=" records", file=sys.stderr, disable=not show
                 ) as progress:
                     return import_records(progress, batch_size=options["batch_size"])
+            except ImportInterrupted as exc:
+                raise CommandError(str(exc)) from None
             except ParseError as exc:
                 partial = getattr(exc, "result", None)
                 if partial is None or not partial.total:
@@ -72,5 +80,5 @@ class Command(BaseCommand):
         warn_without_email(self)
         try:
             return import_pmids(wanted, client=EutilsClient.from_settings())
-        except (RemoteError, ParseError) as exc:
+        except (RemoteError, ParseError, ImportInterrupted) as exc:
             raise CommandError(str(exc)) from exc
