@@ -261,3 +261,37 @@ def public_changelog(claim: Claim) -> list[VerdictChange]:
         .values("history_date", "verdict", "status", "history_change_reason")
     )
     return list(reversed(verdict_changes(rows)))
+
+
+@dataclass(frozen=True)
+class PublishedChange:
+    """One verdict change readers saw, with the claim it happened to."""
+
+    claim: Claim
+    change: VerdictChange
+
+
+def site_changelog(*, compound=None, limit: int = 50) -> list[PublishedChange]:
+    """Verdict changes of published claims (of one compound, or all), newest first: two
+    queries, the claims and their history rows.
+
+    Stands in for the editors' public-reasons log (issue 14) until it lands; the /changes/ page,
+    the feeds and the home page read only this function, so swapping it is one line."""
+    claims = Claim.objects.published().select_related("compound")
+    if compound is not None:
+        claims = claims.filter(compound=compound)
+    claims = {claim.pk: claim for claim in claims}
+    rows: dict[int, list[dict]] = {}
+    for row in (
+        Claim.history.filter(id__in=claims)
+        .order_by("id", "history_date", "history_id")
+        .values("id", "history_date", "verdict", "status", "history_change_reason")
+    ):
+        rows.setdefault(row["id"], []).append(row)
+    changes = [
+        PublishedChange(claims[pk], change)
+        for pk, claim_rows in rows.items()
+        for change in verdict_changes(claim_rows)
+    ]
+    changes.sort(key=lambda item: (item.change.when, item.claim.pk), reverse=True)
+    return changes[:limit]

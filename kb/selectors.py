@@ -379,3 +379,18 @@ def compound_overview(user, compound: Compound, study_url) -> CompoundOverview:
         matrix=matrix,
         matrix_layout=overview.layout(matrix),
     )
+
+
+# Verdicts that tell readers a claim does not hold.
+NOT_BORNE_OUT = (Verdict.CONTRADICTED, Verdict.PROBABLY_NOT_SUPPORTED)
+
+
+def contradicted_or_harmful(*, limit: int = 10) -> list[Claim]:
+    """Published claims the evidence goes against (moderate or high certainty) or shows harm
+    for: what the home page warns about, most recently graded first."""
+    return list(
+        Claim.objects.published()
+        .filter(Q(verdict__in=NOT_BORNE_OUT) | Q(flags__contains=[Flag.HARM_SIGNAL]))
+        .select_related("compound")
+        .order_by(F("graded_at").desc(nulls_last=True), "-id")[:limit]
+    )

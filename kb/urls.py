@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from kb import api, exports, health, search, views
+from kb import api, exports, feeds, health, search, views
 from kb.editor import views as editor_views
+from kb.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +15,16 @@ urlpatterns = [
     path("studies/<int:pk>/", views.study_detail, name="study"),
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("methodology/", views.methodology, name="methodology"),
+    path("changes/", views.changes, name="changes"),
+    path("changes/feed/", feeds.VerdictChangesFeed(), name="changes-feed"),
+    path("compounds/<slug:slug>/changes/", views.changes, name="compound-changes"),
+    path(
+        "compounds/<slug:slug>/changes/feed/",
+        feeds.VerdictChangesFeed(),
+        name="compound-changes-feed",
+    ),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots"),
     path("api/compounds/<slug:slug>/", api.compound, name="api-compound"),
     path("search/", search.search_page, name="search"),
     path("compounds/<slug:slug>/claims.csv", exports.compound_claims_csv, name="claims-csv"),

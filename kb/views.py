@@ -3,13 +3,15 @@
 from collections import Counter
 
 from django.core.paginator import Page
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from kb import grading, paginator, selectors, structured_data
+from kb import grading, history, paginator, selectors, structured_data
 from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source, Topic
 from kb.partials import render_partial
@@ -24,9 +26,42 @@ def _absolute(request):
 
 @require_safe
 def home(request):
-    """The compounds in the knowledge base."""
-    compounds = selectors.compounds_with_counts(request.user)
-    return TemplateResponse(request, "kb/home.html", {"compounds": compounds})
+    """The compounds in the knowledge base, the latest verdict changes, and the published
+    claims the evidence goes against or shows harm for."""
+    context = {
+        "compounds": selectors.compounds_with_counts(request.user),
+        "recent_changes": history.site_changelog(limit=5),
+        "warnings": selectors.contradicted_or_harmful(limit=10),
+    }
+    return TemplateResponse(request, "kb/home.html", context)
+
+
+@require_safe
+def changes(request, slug=None):
+    """The public changelog: how published verdicts changed and why, newest first."""
+    compound = get_object_or_404(Compound, slug=slug) if slug else None
+    context = {
+        "compound": compound,
+        "changes": history.site_changelog(compound=compound, limit=200),
+    }
+    return TemplateResponse(request, "kb/changes.html", context)
+
+
+ROBOTS = """User-agent: *
+Disallow: /editor/
+Disallow: /admin/
+Disallow: /accounts/
+Disallow: /search/
+
+Sitemap: {sitemap}
+"""
+
+
+@require_safe
+def robots_txt(request):
+    """Crawlers may read every public page; the sitemap lists them."""
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    return HttpResponse(ROBOTS.format(sitemap=sitemap), content_type="text/plain")
 
 
 CLAIMS_PER_PAGE = 50
