@@ -2,6 +2,8 @@
 evidence linking each claim to studies."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import MD5
 from django.urls import reverse
@@ -22,6 +24,12 @@ from kb.vocabulary import (
 )
 from studies import limits
 from studies.models import Study, heavy_fields
+from studies.text_search import StoredVector, field_vector, json_vector
+
+
+def stored_vector(expression) -> StoredVector:
+    """A search document kept by the database (GIN-indexed; kb.search reads it)."""
+    return StoredVector(expression=expression, output_field=SearchVectorField(), db_persist=True)
 
 
 class Compound(models.Model):
@@ -30,11 +38,13 @@ class Compound(models.Model):
     aliases = models.JSONField(default=list, blank=True)
     summary = models.TextField(blank=True)
     regulatory_notes = models.TextField(blank=True)
+    search_vector = stored_vector(field_vector("name", "A") + json_vector("aliases", "A"))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["name"]
+        indexes = [GinIndex(fields=["search_vector"], name="compound_search")]
 
     def __str__(self):
         return self.name
@@ -235,8 +245,10 @@ class Claim(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The statement's words; the sentences making the claim are in each Appearance's vector.
+    search_vector = stored_vector(field_vector("statement", "A"))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
@@ -298,7 +310,12 @@ class Claim(models.Model):
                 )
             ],
         ]
-        indexes = [models.Index(fields=["status", "verdict"])]
+        indexes = [
+            models.Index(fields=["status", "verdict"]),
+            GinIndex(fields=["search_vector"], name="claim_search"),
+            # The flag filter is JSONB containment (flags @> '["harm_signal"]').
+            GinIndex(fields=["flags"], name="claim_flags"),
+        ]
 
     def __str__(self):
         return self.statement[:100]
@@ -444,11 +461,16 @@ class Appearance(models.Model):
     # Derived by kb.grading.appearance_flags (citation mismatch) and the editor's `overstated`;
     # stored by kb.services.grades with the claim's grade.
     flags = models.JSONField(default=list, blank=True)
+    search_vector = stored_vector(field_vector("quote", "B"))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["source_id", "position", "id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="appearance_search"),
+            GinIndex(fields=["flags"], name="appearance_flags"),
+        ]
         constraints = [
             # One sentence may state two propositions (two claims), but each only once.
             # On the quote's hash: a btree entry holds at most 2,704 bytes, and a sentence of

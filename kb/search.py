@@ -1,52 +1,52 @@
-"""Search over claims (their statement and the sentences of the pages that make them) and
-studies (title, abstract, journal, DOI, PMID).
+"""Search over compounds (name, aliases), claims (their statement and the sentences of the pages
+that make them) and studies (title, authors, abstract, journal), and by DOI or PMID.
 
-It is PostgreSQL full-text search: websearch syntax ("quoted phrases", -excluded, or),
-English stemming (stroke finds strokes) and ranking (a match in a claim's statement or a
-study's title counts more than one in a page's sentence or a study's abstract). A DOI or PMID,
-typed bare or as a doi.org or PubMed address, finds its study.
+It is PostgreSQL full-text search over stored, GIN-indexed vectors (studies.text_search):
+websearch syntax ("quoted phrases", -excluded, or), English stemming (stroke finds strokes),
+British and American spellings alike (ischemic finds ischaemic), ranking (a match in a claim's
+statement or a study's title counts more than one in a page's sentence or an abstract) and
+highlighted snippets of the matched text, computed for the shown page only.
 
-There is no search index: the few thousand claims and studies of a knowledge base like this one
-are scanned in milliseconds. When that stops being true, add a GIN index over the same
-expressions (in a migration that only runs on PostgreSQL) and keep the expressions in step.
+A DOI or PMID, typed bare or as a doi.org or PubMed address, is looked up in its unique index,
+never matched as words: it finds its study and the claims weighing it.
+
+Public searches run under a statement timeout (SEARCH_TIMEOUT_MS): a pathological query is
+cancelled and answered with a message instead of holding a worker and a connection.
 """
 
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import (
-    Case,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    StringAgg,
-    Subquery,
-    TextField,
-    Value,
-    When,
-)
+from django.contrib.postgres.search import SearchHeadline, SearchRank
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from kb import paginator, selectors
-from kb.models import Appearance
+from kb.models import Appearance, Compound
 from kb.partials import render_partial
+from studies import text_search
 from studies.identifiers import normalise_doi, normalise_pmid
-from studies.limits import SearchText
 from studies.models import Study
 
-CONFIG = "english"
 PER_PAGE = 20
+COMPOUNDS_SHOWN = 10
 MAX_QUERY_LENGTH = 200
+SEARCH_TIMEOUT_MS = 3_000
 
-STUDY_TEXT_FIELDS = ("title", "abstract", "journal")
+# Snippets mark matched words with private-use characters: the template escapes the text and
+# only then turns them into <mark> (kb.templatetags.highlight), so imported text is never taken
+# for markup.
+WHOLE = {"start_sel": text_search.MARK_START, "stop_sel": text_search.MARK_STOP}
+SNIPPET = {**WHOLE, "max_fragments": 2, "max_words": 30, "min_words": 12}
+WHOLE_TEXT = {**WHOLE, "highlight_all": True}
 
 
 @dataclass
 class Found:
+    compounds: QuerySet
     claims: QuerySet
     studies: QuerySet
 
@@ -62,64 +62,89 @@ def identifier_match(query: str) -> Q | None:
 
 
 def search(query: str, user) -> Found:
-    """Claims the user may see and studies matching the query, best match first.
+    """Compounds, claims the user may see and studies matching the query, best match first.
 
     Claims are the user's visible ones: published only for anonymous visitors."""
-    claims = selectors.visible_claims(user).select_related("compound")
-    studies = Study.objects.all()
-    claims, studies = _full_text(query, claims, studies, identifier_match(query))
-    return Found(claims=claims, studies=studies)
-
-
-def _full_text(query: str, claims, studies, identifier: Q | None):
-    words = SearchQuery(query, search_type="websearch", config=CONFIG)
-    # Every text is bounded (SearchText): one oversized row must not break the search.
-    claim_document = SearchVector(SearchText("statement"), weight="A", config=CONFIG) + (
-        SearchVector(SearchText("quotes"), weight="B", config=CONFIG)
-    )
     claims = (
-        claims.annotate(quotes=_quotes(), document=claim_document)
-        .filter(document=words)
-        .annotate(rank=SearchRank(claim_document, words))
+        selectors.visible_claims(user)
+        .select_related("compound")
+        .defer("search_vector", "compound__search_vector")
+    )
+    identifier = identifier_match(query)
+    if identifier is not None:
+        return _by_identifier(identifier, claims)
+    return _full_text(query, claims)
+
+
+def _by_identifier(identifier: Q, claims: QuerySet) -> Found:
+    studies = Study.objects.without_heavy_fields().filter(identifier)
+    weighing = claims.filter(evidence__study__in=studies.values("pk")).order_by("id")
+    rank = Value(1.0, output_field=FloatField())
+    return Found(
+        compounds=Compound.objects.none(),
+        claims=weighing.annotate(rank=rank),
+        studies=studies.annotate(rank=rank).order_by("id"),
+    )
+
+
+def _full_text(query: str, claims: QuerySet) -> Found:
+    words = text_search.words(query)
+    marked = text_search.highlight_words(query)
+    # One index scan per table: the claims whose statement matches, and those some sentence of
+    # a page making them matches (the appearance's own vector and index).
+    quoted = Appearance.objects.filter(search_vector=words)
+    matching = (
+        claims.model.objects.filter(search_vector=words)
+        .values("pk")
+        .union(quoted.values("claim_id"))
+    )
+    best_quote = (
+        quoted.filter(claim=OuterRef("pk"))
+        .annotate(rank=SearchRank(F("search_vector"), words))
         .order_by("-rank", "id")
     )
-    study_document = (
-        SearchVector(SearchText("title"), weight="A", config=CONFIG)
-        + SearchVector(SearchText("abstract"), weight="C", config=CONFIG)
-        + SearchVector(SearchText("journal"), weight="D", config=CONFIG)
-    )
-    found = Q(document=words) | identifier if identifier else Q(document=words)
-    studies = (
-        studies.annotate(
-            document=study_document,
-            rank=SearchRank(study_document, words),
-            by_identifier=_is(identifier),
+    claims = (
+        claims.filter(pk__in=matching)
+        .annotate(
+            quote_rank=Coalesce(Subquery(best_quote.values("rank")[:1]), 0.0),
+            rank=SearchRank(F("search_vector"), words) + F("quote_rank"),
+            statement_marked=SearchHeadline(
+                "statement", marked, config=text_search.CONFIG, **WHOLE_TEXT
+            ),
+            quote_marked=SearchHeadline(
+                Subquery(best_quote.values("quote")[:1]),
+                marked,
+                config=text_search.CONFIG,
+                **SNIPPET,
+            ),
         )
-        .filter(found)
-        .order_by("-by_identifier", "-rank", "-year", "id")
+        .order_by("-rank", "id")
     )
-    return claims, studies
-
-
-def _quotes():
-    """The claim's sentences on every page, as one text: one correlated subquery per claim,
-    so a claim is one row however many pages make it."""
-    sentences = (
-        Appearance.objects.filter(claim=OuterRef("pk"))
-        .order_by()
-        .values("claim")
-        .annotate(text=StringAgg("quote", Value(" "), output_field=TextField()))
-        .values("text")
+    studies = (
+        Study.objects.without_heavy_fields()
+        .filter(search_vector=words)
+        .annotate(
+            rank=SearchRank(F("search_vector"), words),
+            title_marked=SearchHeadline("title", marked, config=text_search.CONFIG, **WHOLE_TEXT),
+            abstract_marked=SearchHeadline(
+                "abstract", marked, config=text_search.CONFIG, **SNIPPET
+            ),
+        )
+        .order_by("-rank", "-year", "id")
     )
-    return Coalesce(
-        Subquery(sentences, output_field=TextField()), Value(""), output_field=TextField()
+    compounds = (
+        Compound.objects.defer("search_vector")
+        .filter(search_vector=words)
+        .annotate(rank=SearchRank(F("search_vector"), words))
+        .order_by("-rank", "name")
     )
+    return Found(compounds=compounds, claims=claims, studies=studies)
 
 
-def _is(condition: Q | None):
-    if condition is None:
-        return Value(0, output_field=IntegerField())
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+def _evaluated(page):
+    """The page's rows fetched now (inside the timeout), not while the template renders."""
+    page.object_list = list(page.object_list)
+    return page
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -145,11 +170,42 @@ def search_page(request):
     query = form.cleaned_data["q"] if form.is_valid() else ""
     context = {"form": form, "query": query}
     if query:
+        try:
+            context.update(_results(request, query))
+        except OperationalError as error:
+            if not _was_cancelled(error):
+                raise
+            context["too_slow"] = True
+    response = render_partial(
+        request, "kb/search.html", context, partial="results", target="search-results"
+    )
+    # The same address answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def _was_cancelled(error: OperationalError) -> bool:
+    """The statement timeout cancelled the query (SQLSTATE 57014), as opposed to a lost
+    connection, which is the health check's business."""
+    cause = error.__cause__
+    return (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) == "57014"
+
+
+def _results(request, query: str) -> dict:
+    """The three result lists, fetched in one transaction under the statement timeout."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_TIMEOUT_MS)}")
         found = search(query, request.user)
         # Each list has its own page number; a page link keeps the query and the other's page.
-        claims = paginator.paginate(request, found.claims, PER_PAGE, param="claims_page")
-        studies = paginator.paginate(request, found.studies, PER_PAGE, param="studies_page")
-        context.update(
+        claims = _evaluated(
+            paginator.paginate(request, found.claims, PER_PAGE, param="claims_page")
+        )
+        studies = _evaluated(
+            paginator.paginate(request, found.studies, PER_PAGE, param="studies_page")
+        )
+        return dict(
+            compounds=list(found.compounds[:COMPOUNDS_SHOWN]),
             claims=claims,
             studies=studies,
             claim_links=paginator.page_links(
@@ -159,9 +215,3 @@ def search_page(request):
                 request.path, studies, request.GET, param="studies_page"
             ),
         )
-    response = render_partial(
-        request, "kb/search.html", context, partial="results", target="search-results"
-    )
-    # The same address answers with a page or a fragment: caches must keep them apart.
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
     Case,
     Count,
@@ -16,7 +17,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 
 from kb import evidence_overview as overview
 from kb.articles import ListedReference
@@ -318,16 +319,27 @@ def source_audit(source, user) -> SourceAudit:
 
 
 def search_stored(text: str, *, limit: int = 20) -> list[Study]:
-    """Stored studies whose title, journal, PMID or DOI matches every word typed."""
-    words = text.split()
+    """Stored studies whose title or journal contains every word typed (trigram indexes on
+    UPPER(title) and UPPER(journal), which serve icontains); when none does, those whose title
+    is most like the text, for a misspelt or half-remembered title (trigram word similarity,
+    the same title index)."""
+    words = text.split()[:8]
     if not words:
         return []
     queryset = Study.objects.without_heavy_fields()
-    for word in words[:8]:
-        queryset = queryset.filter(
-            Q(title__icontains=word) | Q(journal__icontains=word) | Q(pmid=word) | Q(doi=word)
-        )
-    return list(queryset.order_by("-year", "title")[:limit])
+    for word in words:
+        queryset = queryset.filter(Q(title__icontains=word) | Q(journal__icontains=word))
+    found = list(queryset.order_by("-year", "title")[:limit])
+    if found:
+        return found
+    typed = " ".join(words).upper()
+    return list(
+        Study.objects.without_heavy_fields()
+        .alias(upper_title=Upper("title"))
+        .filter(upper_title__trigram_word_similar=typed)
+        .annotate(similarity=TrigramWordSimilarity(typed, Upper("title")))
+        .order_by("-similarity", "-year", "id")[:limit]
+    )
 
 
 def stored_studies(references: Iterable[ListedReference]) -> dict[int, Study]:

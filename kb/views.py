@@ -177,7 +177,7 @@ def study_detail(request, pk):
     """A study's record and the claims it is weighed for, each saying whether a page making the
     claim cites the study for it."""
     # The page shows the abstract but never the raw record.
-    study = get_object_or_404(Study.objects.defer("raw_record"), pk=pk)
+    study = get_object_or_404(Study.objects.defer("raw_record", "search_vector"), pk=pk)
     claims = selectors.visible_claims(request.user)
     evidence = (
         Evidence.objects.filter(study=study, claim__in=claims)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -12,11 +14,12 @@ from studies import limits
 from studies.designs import LEVEL_LABELS, Design, DesignSource, level
 from studies.identifiers import normalise_doi
 from studies.records import RawFormat
+from studies.text_search import StoredVector, field_vector, names_vector
 
-# What lists of studies never show: the raw record (tens of kilobytes each) and the abstract
-# (shown on the study's own page only). Lists defer them (`deferring_heavy`), so a page's memory
-# does not grow with the size of the records behind it.
-HEAVY_FIELDS = ("raw_record", "abstract")
+# What lists of studies never show: the raw record (tens of kilobytes each), the abstract
+# (shown on the study's own page only) and the search vector (read by the database only). Lists
+# defer them, so a page's memory does not grow with the size of the records behind it.
+HEAVY_FIELDS = ("raw_record", "abstract", "search_vector")
 
 
 def heavy_fields(prefix: str = "") -> list[str]:
@@ -84,15 +87,31 @@ class Study(models.Model):
     raw_format = models.CharField(max_length=20, choices=RawFormat, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Searched through a GIN index (studies.text_search): title, authors, abstract, journal.
+    search_vector = StoredVector(
+        expression=field_vector("title", "A")
+        + names_vector("authors", "B")
+        + field_vector("abstract", "C")
+        + field_vector("journal", "D"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     # The raw record (tens of kilobytes, kept as fetched and hidden from the change history) is
-    # not copied into every history row: each import would write it twice.
-    history = HistoricalRecords(excluded_fields=["raw_record"])
+    # not copied into every history row: each import would write it twice. The search vector is
+    # derived from fields the history keeps.
+    history = HistoricalRecords(excluded_fields=["raw_record", "search_vector"])
     objects = StudyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "studies"
         ordering = ["-year", "title"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="study_search"),
+            # The editors' study finder (icontains is UPPER(col) LIKE) and fuzzy titles.
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="study_title_trigram"),
+            GinIndex(OpClass(Upper("journal"), name="gin_trgm_ops"), name="study_journal_trigram"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(pmid__isnull=True) | models.Q(pmid__regex=r"^[1-9][0-9]{0,8}$"),

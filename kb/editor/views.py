@@ -34,6 +34,7 @@ from kb.history import claim_history
 from kb.models import Appearance, Citation, Claim, Evidence
 from kb.partials import render_partial
 from kb.services import claims
+from studies.models import heavy_fields
 from studies.records import StudyRecord
 
 TEMPLATE = "editor/claim.html"
@@ -88,7 +89,9 @@ def _other_claims(claim: Claim) -> list[tuple[int, str]]:
 def _appearances(claim: Claim) -> list[Appearance]:
     """The sentences making the claim with their pages and citations (and the studies those
     resolve to), in three queries however many there are."""
-    citations = Citation.objects.select_related("reference__study")
+    citations = Citation.objects.select_related("reference__study").defer(
+        *heavy_fields("reference__study__")
+    )
     return list(
         claim.appearances.select_related("source").prefetch_related(
             Prefetch("citations", queryset=citations)
