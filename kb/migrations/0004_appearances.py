@@ -3,7 +3,6 @@
 import django.db.models.deletion
 import django.utils.timezone
 import simple_history.models
-from django.contrib.postgres.operations import TrigramExtension
 from django.conf import settings
 from django.db import migrations, models
 
@@ -17,7 +16,8 @@ class Migration(migrations.Migration):
 
     operations = [
         # Import matches sentences to existing claims by trigram similarity (kb.matching).
-        TrigramExtension(),
+        # Going back never drops it: studies' trigram indexes (studies 0007) use it too.
+        migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm", migrations.RunSQL.noop),
         migrations.CreateModel(
             name='Topic',
             fields=[
