@@ -31,6 +31,7 @@ help:
 	@echo "make db-stop  stop that embedded PostgreSQL (its data stay in .pgdata/)"
 	@echo "make test     lint, checks and the whole test suite against that PostgreSQL (or DATABASE_URL's)"
 	@echo "make serve    production settings: gunicorn and hashed static files on that PostgreSQL"
+	@echo "              (both start a background task worker, manage.py db_worker, beside the server)"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.13 is needed and was not found" >&2; exit 1; }
@@ -65,7 +66,9 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py load_demo
 	@if [ -n "$$DEMO_EDITOR_USERNAME" ]; then $(RUN_ENV) $(BIN)/python manage.py create_demo_editor; fi
-	@echo "Serving on http://127.0.0.1:$(PORT)/compounds/cerebrolysin/"
+	@echo "Serving on http://127.0.0.1:$(PORT)/compounds/cerebrolysin/ (and a task worker beside it)"
+	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # As it would be deployed: production settings (DEBUG off), hashed static files served by
@@ -80,7 +83,9 @@ serve: install
 	url="$(SERVER_URL)" && export DATABASE_URL="$$url" $(SERVE_ENV) && \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0 && \
-	exec $(BIN)/gunicorn kb.wsgi
+	{ $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn kb.wsgi; }
 
 db-stop:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m kb.devdb stop; fi
@@ -110,4 +115,5 @@ benchmark: install
 	url="$(SERVER_URL)" && export DATABASE_URL="$$url" && \
 	$(BENCH_ENV) $(BIN)/python manage.py migrate --noinput && \
 	$(BENCH_ENV) $(BIN)/python manage.py benchmark_import && \
-	$(BENCH_ENV) $(BIN)/python manage.py benchmark_pages
+	$(BENCH_ENV) $(BIN)/python manage.py benchmark_pages && \
+	$(BENCH_ENV) $(BIN)/python manage.py benchmark_bulk_fetch

@@ -203,7 +203,11 @@ TASK_BACKENDS = {
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "database")
 if TASK_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
-TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]}}
+TASKS = {
+    "default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]},
+    # For work a command runs itself (`run_periodic --here`), not through the queue.
+    "here": {"BACKEND": TASK_BACKENDS["immediate"]},
+}
 
 # Content Security Policy: no inline script or style without the request's nonce, no eval.
 SECURE_CSP = {
@@ -249,6 +253,28 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 NCBI_EMAIL = os.environ.get("NCBI_EMAIL", "")
 NCBI_API_KEY = os.environ.get("NCBI_API_KEY", "")
 NCBI_TOOL = os.environ.get("NCBI_TOOL", "evidence-kb")
+
+# E-mail (the editors' digest) goes out by SMTP: EMAIL_HOST, else a mail server on this host.
+# With DEBUG (`make run`) and no EMAIL_HOST it is printed on the console instead. SITE_URL makes
+# the links in e-mails absolute.
+_EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+_EMAIL_TLS = env_bool("EMAIL_USE_TLS", bool(_EMAIL_HOST))
+MAILERS = {
+    "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if DEBUG and not _EMAIL_HOST
+    else {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _EMAIL_HOST or "localhost",
+            "port": int(os.environ.get("EMAIL_PORT", "587" if _EMAIL_TLS else "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": _EMAIL_TLS,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "evidence-kb@localhost")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # For `make run` only: an editor account from the environment, refused outside DEBUG.
 DEMO_EDITOR_USERNAME = os.environ.get("DEMO_EDITOR_USERNAME", "")

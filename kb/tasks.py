@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.tasks import task
 from django.utils import timezone
 
+from kb import digest
 from kb.editor.pending import article_from_dict, article_to_dict
 from kb.models import Compound, PubMedWatch
 from kb.services import inbox
@@ -115,6 +116,21 @@ def watch_compound(job_id: int) -> dict:
     return jobs.run(job_id, work)
 
 
+@task
+def send_digests(job_id: int) -> dict:
+    """E-mail each editor the news of the compounds they follow, up to the job's creation."""
+
+    def work(progress: jobs.JobProgress) -> dict:
+        sent = digest.send_digests(until=progress.job.created_at)
+        return {"summary": f"{sent} digest{'s' if sent != 1 else ''} sent."}
+
+    return jobs.run(job_id, work)
+
+
+def start_digests(*, user=None) -> Job:
+    return jobs.start(send_digests, kind=Job.Kind.DIGEST, params={}, user=user)
+
+
 def start_watch(watch: PubMedWatch, *, user=None, today: date | None = None) -> Job:
     """Queue a run of the compound's watch up to today."""
     today = today or timezone.localdate()
@@ -126,4 +142,5 @@ def start_watch(watch: PubMedWatch, *, user=None, today: date | None = None) -> 
 TASKS = study_tasks.TASKS | {
     Job.Kind.IMPORT_ARTICLE: import_article,
     Job.Kind.WATCH: watch_compound,
+    Job.Kind.DIGEST: send_digests,
 }

@@ -10,7 +10,9 @@ checkpoint.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import F
@@ -23,6 +25,7 @@ from studies.transport import RemoteError
 logger = logging.getLogger(__name__)
 
 Work = Callable[["JobProgress"], dict]
+HERE = "here"  # the task backend that runs a task inside the call queueing it (settings.TASKS)
 
 
 class JobRefused(Exception):
@@ -75,7 +78,23 @@ def retry(task, job: Job) -> Job:
     return job
 
 
+# Set by `here()`: jobs started meanwhile run in this process ("here" backend, immediate).
+_here: ContextVar[bool] = ContextVar("jobs_here", default=False)
+
+
+@contextmanager
+def here() -> Iterator[None]:
+    """Jobs started inside run at once in this process instead of waiting for a worker."""
+    token = _here.set(True)
+    try:
+        yield
+    finally:
+        _here.reset(token)
+
+
 def _enqueue(task, job: Job) -> None:
+    if _here.get():
+        task = task.using(backend=HERE)
     result = task.enqueue(job.pk)
     # An immediate backend has run the task already; do not step back its status.
     Job.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])

@@ -190,6 +190,7 @@ class JobKind(models.TextChoices):
     REFETCH_STUDY = "refetch_study", "Re-fetch a study"
     IMPORT_ARTICLE = "import_article", "Import an article"
     WATCH = "watch", "Search PubMed for new studies"
+    DIGEST = "digest", "Send the editors' e-mail digests"
 
 
 class JobStatus(models.TextChoices):
