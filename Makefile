@@ -22,7 +22,7 @@ PYTEST_DB := $(if $(REUSE_DB),--reuse-db,--create-db)
 # on one worker, so a module's shared demo is loaded once. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: help install browser services run serve db-stop test lint check-deploy benchmark
+.PHONY: help install browser services run serve db-stop test lint check-deploy benchmark bench
 
 help:
 	@echo "make run      set up, start an embedded PostgreSQL on 127.0.0.1:$${DEVDB_PORT:-54329} (data in"
@@ -117,3 +117,11 @@ benchmark: install
 	$(BENCH_ENV) $(BIN)/python manage.py benchmark_import && \
 	$(BENCH_ENV) $(BIN)/python manage.py benchmark_pages && \
 	$(BENCH_ENV) $(BIN)/python manage.py benchmark_bulk_fetch
+
+# The scale benchmark (kb/management/commands/bench.py; not part of `make test`): the generated
+# data in the database kb_bench of the same server (created once), gunicorn and Debian's wrk;
+# results in bench/results.json and the README. BENCH_ARGS passes options (e.g. --duration 5).
+bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	url="$(SERVER_URL)" && export DATABASE_URL="$${url%/*}/kb_bench" && \
+	$(BENCH_ENV) DEBUG=0 $(BIN)/python manage.py bench $(BENCH_ARGS)

@@ -1,0 +1,78 @@
+"""The scale benchmark's harness (kb.bench): wrk's real reports read into numbers, medians and
+ratios to /healthz, percentiles, and the README's table between its markers."""
+
+from pathlib import Path
+
+import pytest
+
+from kb import bench
+
+DATA = Path(__file__).resolve().parent / "data" / "bench"
+
+
+def test_a_recorded_wrk_report_is_read():
+    run = bench.parse_wrk((DATA / "wrk_latency_ok.txt").read_text())
+    assert run == bench.WrkRun(
+        requests=6252,
+        requests_per_second=3124.10,
+        p50_ms=1.01,
+        p99_ms=43.37,
+        socket_errors=0,
+        non_2xx=0,
+    )
+    assert run.errors == 0
+
+
+def test_non_2xx_responses_count_as_errors():
+    run = bench.parse_wrk((DATA / "wrk_latency_non2xx.txt").read_text())
+    assert (run.requests, run.non_2xx, run.errors) == (6627, 6627, 6627)
+    assert run.p50_ms == pytest.approx(0.97)
+
+
+def test_socket_errors_and_other_units_are_read():
+    text = (DATA / "wrk_latency_ok.txt").read_text()
+    text = text.replace("     50%    1.01ms", "     50%  812.00us").replace(
+        "     99%   43.37ms", "     99%    1.20s"
+    )
+    text = text.replace(
+        "Requests/sec:", "  Socket errors: connect 1, read 2, write 0, timeout 4\nRequests/sec:"
+    )
+    run = bench.parse_wrk(text)
+    assert (run.p50_ms, run.p99_ms) == (pytest.approx(0.812), pytest.approx(1200.0))
+    assert run.socket_errors == 7
+
+
+def test_what_is_not_a_wrk_report_is_refused():
+    with pytest.raises(ValueError, match="Not a wrk --latency report"):
+        bench.parse_wrk("wrk: command not found\n")
+
+
+def test_rounds_give_medians_and_ratios_to_healthz():
+    def run(rate, p50, p99):
+        return bench.WrkRun(100, rate, p50, p99, 0, 0)
+
+    healthz = bench.median_run([run(4000, 2, 8), run(5000, 3, 9), run(4500, 2.5, 10)])
+    page = bench.median_run([run(40, 300, 900), run(50, 200, 800), run(60, 250, 1000)])
+    assert (healthz["requests_per_second"], page["requests_per_second"]) == (4500, 50)
+    ratios = bench.relative_to(page, healthz)
+    assert ratios["throughput_vs_healthz"] == pytest.approx(50 / 4500)
+    assert ratios["p99_vs_healthz"] == pytest.approx(900 / 9)
+
+
+def test_percentiles_are_nearest_rank():
+    values = [float(n) for n in range(1, 21)]
+    assert bench.percentile(values, 0.5) == 10.0
+    assert bench.percentile(values, 0.95) == 19.0
+    assert bench.percentile([7.0], 0.95) == 7.0
+
+
+def test_the_table_replaces_only_what_stands_between_the_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# Title\n\nBefore.\n\n{bench.README_START}\nold table\n{bench.README_END}\n\nAfter.\n"
+    )
+    bench.write_into_readme(readme, "| new | table |")
+    assert readme.read_text() == (
+        f"# Title\n\nBefore.\n\n{bench.README_START}\n| new | table |\n{bench.README_END}"
+        "\n\nAfter.\n"
+    )
