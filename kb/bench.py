@@ -124,15 +124,19 @@ def markdown(results: dict) -> str:
         f"Measured by `make bench` on {results['finished']}: {m['cores']} cores ({m['cpu']}), "
         f"{m['memory_gib']} GiB, load average {m['load_average'][0]:.1f} at the start. "
         f"{results['note']}",
-        "",
-        f"wrk, {results['connections']} connections, {results['duration_s']} s, median of "
-        f"{results['rounds']} rounds; gunicorn with gunicorn.conf.py, {results['workers']} workers,"
-        " production settings, on the generated data (`kb_bench`).",
-        "",
-        "| Page | URL | req/s | share of /healthz | p50 ms | p99 ms | p99 vs /healthz | errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, page in results["pages"].items():
+    if results.get("pages"):
+        lines += [
+            "",
+            f"wrk, {results['connections']} connections, {results['duration_s']} s, median of "
+            f"{results['rounds']} rounds; gunicorn with gunicorn.conf.py, {results['workers']} "
+            "workers, production settings, on the generated data (`kb_bench`).",
+            "",
+            "| Page | URL | req/s | share of /healthz | p50 ms | p99 ms | p99 vs /healthz "
+            "| errors |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+    for name, page in results.get("pages", {}).items():
         for variant, label in (("fixed", ""), ("unique", " (unique URL, never cached)")):
             run = page.get(variant)
             if not run:
@@ -159,6 +163,8 @@ def markdown(results: dict) -> str:
             for q, v in search["queries"].items()
         ]
         lines.append(f"| all | | {_fmt(search['p50_ms'])} | {_fmt(search['p95_ms'])} |")
+        if search.get("failures"):
+            lines.append(f"\nFailed searches (timeout or error): {'; '.join(search['failures'])}.")
     queries = results.get("queries")
     if queries:
         lines += [

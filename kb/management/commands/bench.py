@@ -58,6 +58,7 @@ SEARCHES = (
     '"functional recovery"',
 )
 LARGE = f"{SLUG_PREFIX}001"
+STEPS = ("queries", "import", "pages", "search", "memory", "load")
 
 # wrk's request function: the paths in turn; with UNIQUE each request gets a query parameter of
 # its own, so that no cache can answer it (the views ignore parameters they do not know).
@@ -238,7 +239,7 @@ def get(url: str) -> tuple[int, float]:
     """(status, milliseconds) of one GET to our own server, the body read."""
     parts = urllib.parse.urlsplit(url)
     start = time.perf_counter()
-    client = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    client = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
         client.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
         answer = client.getresponse()
@@ -266,6 +267,11 @@ class Command(BaseCommand):
         parser.add_argument("--import-records", type=int, default=2_000)
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--note", default="", help="a sentence for the README")
+        parser.add_argument(
+            "--steps",
+            default=",".join(STEPS),
+            help=f"which steps, comma-separated (default all: {','.join(STEPS)})",
+        )
         parser.add_argument("--no-readme", action="store_true")
         parser.add_argument(
             "--count-queries", action="store_true", help="only print query counts (JSON)"
@@ -288,6 +294,55 @@ class Command(BaseCommand):
         call_command("generate_scale_data", if_missing=True, stdout=self.stdout)
         call_command("collectstatic", interactive=False, verbosity=0)
 
+        steps = set(o["steps"].split(","))
+        if steps - set(STEPS):
+            raise CommandError(f"Unknown steps: {', '.join(sorted(steps - set(STEPS)))}")
+        if "queries" in steps:
+            results["queries"] = self.query_counts(name)
+        if "import" in steps:
+            self.step("PubMed import against iterparse and Entrez.read")
+            results["import"] = self.import_speed(o["import_records"])
+        urls = page_urls()
+        with tempfile.TemporaryDirectory(prefix="kb-bench-") as folder:
+            log = Path(folder) / "gunicorn.log"
+            if steps & {"pages", "search"}:
+                server = Server(o["port"], o["workers"], log)
+                try:
+                    if "pages" in steps:
+                        results.update(self.pages(server, urls, o, folder))
+                    if "search" in steps:
+                        results["search"] = self.search(
+                            server, o["search_repeat"], o["search_budget"]
+                        )
+                finally:
+                    server.stop()
+            if "memory" in steps:
+                # A fresh server whose workers are never recycled, so each one's resident
+                # memory is what the requests left in it.
+                server = Server(o["port"], o["workers"], log, max_requests=0)
+                try:
+                    results["memory"] = self.memory(server, o["mixed_requests"])
+                finally:
+                    server.stop()
+            if "load" in steps:
+                results["load"] = self.load(o, log, folder)
+        results.update(
+            connections=o["connections"],
+            duration_s=o["duration"],
+            rounds=o["rounds"],
+            workers=o["workers"],
+            minutes=round((time.perf_counter() - started) / 60, 1),
+            finished=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        out = Path(settings.BASE_DIR) / "bench" / "results.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        table = bench.markdown(results)
+        if not o["no_readme"]:
+            bench.write_into_readme(Path(settings.BASE_DIR) / "README.md", table)
+        self.stdout.write("\n" + table + f"\n\nDone in {results['minutes']} min; {out}.")
+
+    def query_counts(self, name: str) -> dict:
         self.step("SQL queries per page, small and full data set")
         small = f"{name}_small"
         ensure_database(small)
@@ -305,64 +360,32 @@ class Command(BaseCommand):
             capture_output=True,
             text=True,
         )
-        results["queries"] = {"small": json.loads(counted.stdout), "full": query_counts()}
+        return {"small": json.loads(counted.stdout), "full": query_counts()}
 
-        self.step("PubMed import against iterparse and Entrez.read")
-        results["import"] = self.import_speed(o["import_records"])
-
-        urls = page_urls()
-        with tempfile.TemporaryDirectory(prefix="kb-bench-") as folder:
-            log = Path(folder) / "gunicorn.log"
-            server = Server(o["port"], o["workers"], log)
-            try:
-                results.update(self.pages(server, urls, o, folder))
-                results["search"] = self.search(server, o["search_repeat"], o["search_budget"])
-            finally:
-                server.stop()
-            # Memory: a fresh server whose workers are never recycled, so each one's resident
-            # memory is what the requests left in it.
-            server = Server(o["port"], o["workers"], log, max_requests=0)
-            try:
-                results["memory"] = self.memory(server, o["mixed_requests"])
-            finally:
-                server.stop()
-            # Load: as make serve runs it (gunicorn.conf.py's worker count).
-            server = Server(o["port"], (os.cpu_count() or 1) * 2 + 1, log)
-            try:
-                run = wrk(
-                    server.base,
-                    mixed_paths(),
-                    unique=False,
-                    connections=o["load_connections"],
-                    seconds=o["load_duration"],
-                    folder=folder,
-                )
-            finally:
-                server.stop()
-            results["load"] = {
-                "connections": o["load_connections"],
-                "duration_s": o["load_duration"],
-                "requests": run.requests,
-                "requests_per_second": run.requests_per_second,
-                "p50_ms": run.p50_ms,
-                "p99_ms": run.p99_ms,
-                "errors": run.errors,
-            }
-        results.update(
-            connections=o["connections"],
-            duration_s=o["duration"],
-            rounds=o["rounds"],
-            workers=o["workers"],
-            minutes=round((time.perf_counter() - started) / 60, 1),
-            finished=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        )
-        out = Path(settings.BASE_DIR) / "bench" / "results.json"
-        out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps(results, indent=2) + "\n")
-        table = bench.markdown(results)
-        if not o["no_readme"]:
-            bench.write_into_readme(Path(settings.BASE_DIR) / "README.md", table)
-        self.stdout.write("\n" + table + f"\n\nDone in {results['minutes']} min; {out}.")
+    def load(self, o: dict, log: Path, folder) -> dict:
+        """As make serve runs it: gunicorn.conf.py's worker count (2 x cores + 1)."""
+        self.step(f"load: {o['load_connections']} connections for {o['load_duration']} s")
+        server = Server(o["port"], (os.cpu_count() or 1) * 2 + 1, log)
+        try:
+            run = wrk(
+                server.base,
+                mixed_paths(),
+                unique=False,
+                connections=o["load_connections"],
+                seconds=o["load_duration"],
+                folder=folder,
+            )
+        finally:
+            server.stop()
+        return {
+            "connections": o["load_connections"],
+            "duration_s": o["load_duration"],
+            "requests": run.requests,
+            "requests_per_second": run.requests_per_second,
+            "p50_ms": run.p50_ms,
+            "p99_ms": run.p99_ms,
+            "errors": run.errors,
+        }
 
     def step(self, text: str) -> None:
         self.stdout.write(f"== {text}", ending="\n")
@@ -400,7 +423,7 @@ class Command(BaseCommand):
 
     def search(self, server: Server, repeat: int, budget: float) -> dict:
         self.step("search latency")
-        queries, every = {}, []
+        queries, every, failures = {}, [], []
         for n, query in enumerate(SEARCHES):
             times, spent = [], time.monotonic()
             for k in range(repeat):
@@ -408,21 +431,26 @@ class Command(BaseCommand):
                 if times and time.monotonic() - spent > budget:
                     break
                 q = urllib.parse.quote(query)
-                status, ms = get(f"{server.base}/search/?q={q}&bench={n}-{k}-{time.time_ns()}")
+                try:
+                    status, ms = get(f"{server.base}/search/?q={q}&bench={n}-{k}-{time.time_ns()}")
+                except OSError as error:  # a timeout: recorded, and the bench goes on
+                    status, ms = type(error).__name__, None
                 if status != 200:
-                    raise CommandError(f"search for {query!r} answered {status}")
+                    failures.append(f"{query!r}: {status}")
+                    continue
                 times.append(ms)
             every += times
             queries[query] = {
-                "p50_ms": bench.percentile(times, 0.5),
-                "p95_ms": bench.percentile(times, 0.95),
+                "p50_ms": bench.percentile(times, 0.5) if times else None,
+                "p95_ms": bench.percentile(times, 0.95) if times else None,
                 "samples": len(times),
             }
         return {
             "repeat": repeat,
             "queries": queries,
-            "p50_ms": bench.percentile(every, 0.5),
-            "p95_ms": bench.percentile(every, 0.95),
+            "p50_ms": bench.percentile(every, 0.5) if every else None,
+            "p95_ms": bench.percentile(every, 0.95) if every else None,
+            "failures": failures,
         }
 
     def memory(self, server: Server, requests: int) -> dict:
