@@ -197,7 +197,8 @@ def copy_rows(model: type[models.Model], rows: Iterable[dict], *, chunk: int = 1
     """Write rows (attname -> value; the model's defaults fill the rest) with COPY, `chunk` rows
     a statement so that memory stays bounded; the number written."""
     now = timezone.now()
-    fields = model._meta.concrete_fields
+    # Generated columns (the search vectors) are the database's to fill.
+    fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
     defaults = {}
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
