@@ -31,8 +31,8 @@ help:
 	@echo "make db-stop  stop that embedded PostgreSQL (its data stay in .pgdata/)"
 	@echo "make test     lint, checks and the whole test suite against that PostgreSQL (or DATABASE_URL's)"
 	@echo "make serve    production settings: gunicorn and hashed static files on that PostgreSQL"
-	@echo "make bench    the scale benchmark (about 15 min): generated data in kb_bench, gunicorn, wrk"
 	@echo "              (both start a background task worker, manage.py db_worker, beside the server)"
+	@echo "make bench    the scale benchmark (about 15 min): generated data in kb_bench, gunicorn, wrk"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.13 is needed and was not found" >&2; exit 1; }
