@@ -13,6 +13,24 @@ from kb.models import (
     Topic,
 )
 from kb.services import grades
+from studies import content_version
+
+
+class BumpsContentVersion:
+    """An administrator's change is a change to public content: the pages' caches follow it
+    (studies.content_version; the admin saves and deletes inside one transaction)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        content_version.bump()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        content_version.bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        content_version.bump()
 
 
 class RegradeAfterSaving:
@@ -28,7 +46,7 @@ class RegradeAfterSaving:
 
 
 @admin.register(Compound)
-class CompoundAdmin(SimpleHistoryAdmin):
+class CompoundAdmin(BumpsContentVersion, SimpleHistoryAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug"]
@@ -47,7 +65,7 @@ class SourceConflictInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(BumpsContentVersion, SimpleHistoryAdmin):
     list_display = ["title", "publisher", "author", "published_on"]
     search_fields = ["title", "publisher", "author", "url"]
     inlines = [SourceConflictInline, ReferenceInline]
@@ -75,14 +93,14 @@ class CitationInline(admin.TabularInline):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(BumpsContentVersion, admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
 
 @admin.register(Claim)
-class ClaimAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
+class ClaimAdmin(RegradeAfterSaving, BumpsContentVersion, SimpleHistoryAdmin):
     list_display = ["id", "compound", "topic", "kind", "status", "verdict", "short_statement"]
     list_filter = ["compound", "topic", "status", "kind", "verdict", "certainty"]
     search_fields = ["statement", "appearances__quote"]
@@ -119,21 +137,21 @@ class ClaimAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
+class EvidenceAdmin(RegradeAfterSaving, BumpsContentVersion, SimpleHistoryAdmin):
     list_display = ["claim", "study", "stance", "harm"]
     list_filter = ["stance", "harm"]
     autocomplete_fields = ["claim", "study"]
 
 
 @admin.register(Reference)
-class ReferenceAdmin(admin.ModelAdmin):
+class ReferenceAdmin(BumpsContentVersion, admin.ModelAdmin):
     list_display = ["source", "number", "doi", "pmid", "study"]
     search_fields = ["text", "doi", "pmid"]
     autocomplete_fields = ["study"]
 
 
 @admin.register(Appearance)
-class AppearanceAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
+class AppearanceAdmin(RegradeAfterSaving, BumpsContentVersion, SimpleHistoryAdmin):
     list_display = ["id", "claim", "source", "position", "overstated"]
     list_filter = ["overstated", "source"]
     search_fields = ["quote"]
@@ -143,6 +161,6 @@ class AppearanceAdmin(RegradeAfterSaving, SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(BumpsContentVersion, admin.ModelAdmin):
     list_display = ["appearance", "reference"]
     autocomplete_fields = ["appearance", "reference"]

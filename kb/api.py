@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 
 from kb import selectors
 from kb.models import Compound
+from kb.page_cache import public_page
 
 
 def evidence_json(ev) -> dict:
@@ -86,6 +87,7 @@ def compound_document_text(compound) -> Iterator[str]:
 
 
 @require_safe
+@public_page
 def compound(request, slug):
     """A compound's published claims with their appearances and evidence, streamed."""
     found = Compound.objects.filter(slug=slug).first()

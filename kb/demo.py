@@ -15,6 +15,7 @@ from kb.models import Claim, Compound, Evidence, Source, Topic
 from kb.services import grades, inbox
 from kb.services.articles import Placement, save_article
 from kb.vocabulary import ClaimStatus
+from studies import content_version
 from studies.designs import DesignSource
 from studies.models import Study
 
@@ -193,4 +194,5 @@ def load_demo() -> DemoResult:
     result.claims = len(claims)
     result.appearances = len(imported.appearances)
     result.missing = sorted(set(placed) - {a.quote for a in imported.appearances})
+    content_version.bump()
     return result

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_safe
 
 from kb import paginator, selectors
 from kb.models import Appearance, Compound
+from kb.page_cache import public_page
 from kb.partials import render_partial
 from studies import text_search
 from studies.identifiers import normalise_doi, normalise_pmid
@@ -164,6 +165,7 @@ class SearchForm(forms.Form):
 
 
 @require_safe
+@public_page
 def search_page(request):
     """/search/?q=: the page, or for htmx (live search) only its results."""
     form = SearchForm(request.GET)

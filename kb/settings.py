@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Takes Vary: Cookie off anonymous pages served from the content-version cache (after the
+    # session middleware has added it): kb.page_cache.
+    "kb.page_cache.AnonymousPagesVaryOnNothing",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -180,6 +183,10 @@ if STATIC_MANIFEST:
     # The app server serves them itself, hashed names cached for a year (whitenoise); runserver
     # and the tests' live server serve the source files.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Anonymous pages are kept in that cache, keyed by the content version (kb.page_cache); 0 turns
+# the server-side copy off (ETags and 304s stay).
+PUBLIC_PAGE_CACHE = env_bool("PUBLIC_PAGE_CACHE", True)
 
 # One cache per process unless REDIS_URL names a Redis server that every app server shares.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from kb import grading, history, paginator, selectors, structured_data
 from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source, Topic
+from kb.page_cache import public_page
 from kb.partials import render_partial
 from kb.vocabulary import DOWNGRADE_DOMAINS, Certainty, Stance
 from studies.models import Study, heavy_fields
@@ -25,6 +26,7 @@ def _absolute(request):
 
 
 @require_safe
+@public_page
 def home(request):
     """The compounds in the knowledge base, the latest verdict changes, and the published
     claims the evidence goes against or shows harm for."""
@@ -37,6 +39,7 @@ def home(request):
 
 
 @require_safe
+@public_page
 def changes(request, slug=None):
     """The public changelog: how published verdicts changed and why, newest first."""
     compound = get_object_or_404(Compound, slug=slug) if slug else None
@@ -78,6 +81,7 @@ def _claim_page_links(path: str, filters: selectors.ClaimFilters, page: Page) ->
 
 
 @require_safe
+@public_page
 def compound_detail(request, slug):
     """A compound's claims (propositions) with each one's topic, verdict, certainty, flags and
     how many pages make it, 50 claims a page."""
@@ -129,6 +133,7 @@ def compound_detail(request, slug):
 
 
 @require_safe
+@public_page
 def claim_detail(request, pk):
     """A claim, its GRADE assessment, its evidence in ladder order and every sentence on every
     page that makes it, with what each sentence cites."""
@@ -173,6 +178,7 @@ def claim_detail(request, pk):
 
 
 @require_safe
+@public_page
 def study_detail(request, pk):
     """A study's record and the claims it is weighed for, each saying whether a page making the
     claim cites the study for it."""
@@ -196,6 +202,7 @@ def study_detail(request, pk):
 
 
 @require_safe
+@public_page
 def source_detail(request, pk):
     """A source page, its sentences in page order and the audit of its citations: does each
     cited study back the sentence it is attached to?"""
@@ -219,6 +226,7 @@ def source_detail(request, pk):
 
 
 @require_safe
+@public_page
 def methodology(request):
     """How verdicts and certainty are derived, for readers: docs/grading.md, rendered."""
     return TemplateResponse(request, "kb/methodology.html", {"methodology": methodology_page()})

@@ -22,7 +22,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from studies import limits
+from studies import content_version, limits
 from studies.designs import DesignSource, suggest_design
 from studies.models import Study
 from studies.records import ParseError, RawFormat, StudyRecord
@@ -285,17 +285,25 @@ def _known_studies(batch: list[StudyRecord]) -> dict:
 def import_batch(batch: list[StudyRecord], *, user=None, reason: str | None = None) -> ImportResult:
     """Import one batch in one transaction, in bulk, or a record at a time when the database
     refuses the bulk write; records that fail are counted and skipped. The history rows written
-    carry `user` and `reason` when given."""
+    carry `user` and `reason` when given. Side effect: the content version is bumped when any
+    study was created or changed (public pages show them)."""
     with transaction.atomic():
-        if not _repeats_a_study(batch):
-            try:
-                # A savepoint: a refused bulk write undoes itself and nothing else.
-                with transaction.atomic():
-                    return _import_bulk(batch, _known_studies(batch), user=user, reason=reason)
-            except DatabaseError as exc:
-                if _connection_lost(exc):
-                    raise
-        return _import_one_by_one(batch, user=user, reason=reason)
+        result = _import(batch, user=user, reason=reason)
+        if result.created or result.updated:
+            content_version.bump()
+        return result
+
+
+def _import(batch: list[StudyRecord], *, user, reason) -> ImportResult:
+    if not _repeats_a_study(batch):
+        try:
+            # A savepoint: a refused bulk write undoes itself and nothing else.
+            with transaction.atomic():
+                return _import_bulk(batch, _known_studies(batch), user=user, reason=reason)
+        except DatabaseError as exc:
+            if _connection_lost(exc):
+                raise
+    return _import_one_by_one(batch, user=user, reason=reason)
 
 
 def _repeats_a_study(batch: list[StudyRecord]) -> bool:

@@ -263,3 +263,20 @@ class RateLimitSlot(models.Model):
 
     def __str__(self):
         return f"{self.service}: next request at {self.next_at}"
+
+
+class ContentVersion(models.Model):
+    """One row: how many times public content has changed, and when it last did
+    (studies.content_version)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    number = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="content_version_one_row")
+        ]
+
+    def __str__(self):
+        return f"content version {self.number} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

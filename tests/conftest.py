@@ -21,6 +21,13 @@ from studies.eutils import EutilsClient
 from studies.models import Study
 
 
+@pytest.fixture(autouse=True)
+def no_page_cache(settings):
+    """Tests build their data with the models, which bump no content version: a page cached by
+    an earlier request (or test) would hide it. tests/test_page_cache.py turns the cache on."""
+    settings.PUBLIC_PAGE_CACHE = False
+
+
 @pytest.fixture
 def make_compound(db):
     def make(**fields):

@@ -39,7 +39,7 @@ from kb.reference_fetching import Fetched, fetch_records, reference_numbers
 from kb.services import grades
 from kb.services.errors import Refused
 from kb.vocabulary import ClaimStatus
-from studies import limits
+from studies import content_version, limits
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
 from studies.importer import import_batch
@@ -247,6 +247,8 @@ def _save(article, *, compound, source, keep, placements, user, fetched: Fetched
                 if made and claim.status == ClaimStatus.PUBLISHED:
                     grades.ask_for_rereview(claim)
     grades.regrade_all(touched.values(), user=user, reason="Article import: citations linked")
+    # The source page and its sentences are public.
+    content_version.bump()
     return result
 
 

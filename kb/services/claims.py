@@ -29,7 +29,7 @@ from kb.vocabulary import (
     Stance,
     Verdict,
 )
-from studies import limits
+from studies import content_version, limits
 from studies.designs import Design, DesignSource
 from studies.models import Study
 from studies.records import StudyRecord
@@ -46,6 +46,9 @@ def _editing(claim_id: int, version: int, *, user, reason: str) -> Iterator[Clai
         claim.version += 1
         yield claim
         grades.regrade(claim, user=user, reason=reason)
+        # Drafts change no public page, but a claim's edit is one bump among many: simpler and
+        # never stale.
+        content_version.bump()
 
 
 def _changed_labels(obj, values: dict, labels: dict) -> list[str]:

@@ -17,6 +17,7 @@ from django.db import transaction
 from kb import grading
 from kb.models import GRADE_FIELDS, Appearance, Claim, Evidence
 from kb.vocabulary import Flag
+from studies import content_version
 
 
 def short_reason(text: str) -> str:
@@ -97,6 +98,8 @@ def regrade_all(claims: Iterable[Claim], *, user, reason: str) -> list[Claim]:
     for claim in claims:
         if _regrade_if_changed(claim, user=user, reason=reason):
             saved.append(claim)
+    if saved:
+        content_version.bump()
     return saved
 
 
@@ -126,4 +129,6 @@ def regrade_using_study(
         flagged = rereview and ask_for_rereview(claim)
         if _regrade_if_changed(claim, user=user, reason=reason, flagged=flagged):
             saved.append(claim)
+    if saved:
+        content_version.bump()
     return saved
