@@ -14,7 +14,7 @@ def first_version(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0007_search_vectors'),
+        ('studies', '0008_job_kind_digest'),
     ]
 
     operations = [
