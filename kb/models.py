@@ -19,7 +19,9 @@ from kb.vocabulary import (
     Flag,
     Indirectness,
     Judgement,
+    ReferenceMatch,
     Stance,
+    SuggestionService,
     Verdict,
 )
 from studies import limits
@@ -139,6 +141,8 @@ class Reference(models.Model):
     study = models.ForeignKey(
         Study, on_delete=models.SET_NULL, null=True, blank=True, related_name="references"
     )
+    # How the study was found: its identifier, its title (kb.reference_matching), or an editor.
+    match = models.CharField(max_length=12, choices=ReferenceMatch, blank=True)
 
     class Meta:
         ordering = ["source", "number"]
@@ -148,6 +152,37 @@ class Reference(models.Model):
 
     def __str__(self):
         return f"[{self.number}] {self.text[:80]}"
+
+
+class ReferenceSuggestion(models.Model):
+    """A study a reference without identifier may name, for an editor to confirm: a stored
+    study with a similar title, or a PMID (PubMed's ECitMatch) or DOI (Crossref) found online."""
+
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="suggestions")
+    service = models.CharField(max_length=12, choices=SuggestionService)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, null=True, blank=True)
+    pmid = models.CharField(max_length=9, blank=True)
+    doi = models.CharField(max_length=255, blank=True)
+    confidence = models.FloatField()
+
+    class Meta:
+        ordering = ["reference", "-confidence", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference", "service"], name="reference_suggestion_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1),
+                name="reference_suggestion_confidence_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(study__isnull=False) | ~models.Q(pmid="") | ~models.Q(doi=""),
+                name="reference_suggestion_names_something",
+            ),
+        ]
+
+    def __str__(self):
+        return f"[{self.reference.number}] {self.get_service_display()} {self.confidence:.0%}"
 
 
 class Topic(models.Model):

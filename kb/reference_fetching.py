@@ -24,6 +24,7 @@ class Fetched:
     tried: bool = False
     records: list[StudyRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    down: set[str] = field(default_factory=set)  # services found down: not asked again
 
 
 def reference_numbers(references: list[ListedReference] | list[int]) -> str:
@@ -46,6 +47,7 @@ def fetch_records(
 
     def give_up(service: str, exc: Exception, waiting: list[ListedReference]) -> None:
         down[service] = str(exc)
+        fetched.down.add(service)
         what = "could not be reached" if isinstance(exc, Offline) else "did not answer usefully"
         fetched.notes.append(
             f"{service} {what} ({exc}); nothing more was fetched from it"

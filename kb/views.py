@@ -11,7 +11,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from kb import grading, history, paginator, selectors, structured_data
+from kb import grading, history, paginator, roles, selectors, structured_data
 from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source, Topic
 from kb.page_cache import public_page
@@ -220,7 +220,10 @@ def source_detail(request, pk):
         "graded_citations": sum(totals.values()),
         "supporting": totals.get(Stance.SUPPORTS, 0),
         "partially": totals.get(Stance.PARTIALLY_SUPPORTS, 0),
-        "references": source.references.select_related("study").defer(*heavy_fields("study__")),
+        "references": source.references.select_related("study")
+        .defer(*heavy_fields("study__"))
+        .prefetch_related("suggestions__study"),
+        "can_edit": request.user.has_perm(roles.EDIT_CLAIMS),
     }
     return TemplateResponse(request, "kb/source.html", context)
 

@@ -20,6 +20,22 @@ class ConflictKind(models.TextChoices):
     SPONSORED = "sponsored", "Sponsored"
 
 
+class ReferenceMatch(models.TextChoices):
+    """How a reference was tied to its study."""
+
+    IDENTIFIER = "identifier", "By identifier"
+    TITLE = "title", "By title, first author and year"
+    EDITOR = "editor", "By an editor"
+
+
+class SuggestionService(models.TextChoices):
+    """Where a suggested study for a reference came from."""
+
+    TITLE = "title", "Similar title of a stored study"
+    ECITMATCH = "ecitmatch", "PubMed ECitMatch"
+    CROSSREF = "crossref", "Crossref bibliographic search"
+
+
 class ClaimStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"

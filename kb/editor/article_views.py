@@ -10,7 +10,7 @@ with htmx, gets back only the changed part of editor/article_import.html.
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -21,9 +21,9 @@ from kb.editor import pending as pending_store
 from kb.editor.forms import ArticleInputForm, PlacementForm, ProposedClaimForm, SaveForm
 from kb.editor.preview import placements, preview, propose
 from kb.editor.views import editor_required
-from kb.models import Compound
+from kb.models import Compound, ReferenceSuggestion
 from kb.partials import render_partial
-from kb.services.articles import references_to_fetch, save_article
+from kb.services.articles import confirm_suggestion, references_to_fetch, save_article
 from kb.services.errors import Refused
 from kb.tasks import start_article_import
 from studies.models import Job
@@ -284,3 +284,20 @@ def discard(request):
     pending_store.discard(request.session)
     messages.success(request, "Preview discarded; nothing was saved.")
     return redirect("editor:article-import")
+
+
+@editor_required
+@require_POST
+def confirm_reference(request, pk):
+    """Confirm a suggested study for a reference without identifier; back to its source page."""
+    suggestion = get_object_or_404(ReferenceSuggestion.objects.select_related("reference"), pk=pk)
+    back = reverse("source", args=[suggestion.reference.source_id]) + "#refs-heading"
+    try:
+        reference = confirm_suggestion(pk, user=request.user)
+    except Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Reference {reference.number} now cites {reference.study.first_author_label}."
+        )
+    return redirect(back)

@@ -2,7 +2,7 @@
 the stored studies they resolve to, where it goes (one of the compound's claims it most likely
 restates, or a new claim), the reference list, and the forms to edit them."""
 
-from kb import matching, selectors, topics
+from kb import matching, reference_matching, topics
 from kb.articles import Article
 from kb.editor import pending as pending_store
 from kb.editor.forms import PlacementForm, ProposedClaimForm, SaveForm
@@ -29,7 +29,7 @@ def propose(article: Article, compound, indexes=None) -> dict[int, pending_store
     """For each proposed sentence (or those at `indexes`): the compound's claims it most likely
     restates, given the stored studies its references resolve to, the preselected one (else a
     new claim) and the topic a new claim would get. One query per sentence, plus two."""
-    stored = selectors.stored_studies(article.references)
+    stored = reference_matching.resolve(article.references).studies  # by identifier or title
     topic_words = [topics.TopicWords(t.pk, tuple(t.keywords)) for t in Topic.objects.all()]
     proposals = {}
     for index, claim in enumerate(article.claims):
@@ -82,7 +82,7 @@ def preview(
     `placing` to submitted placement forms."""
     bound, placing = bound or {}, placing or {}
     article = current.article
-    stored = selectors.stored_studies(article.references)
+    stored = reference_matching.resolve(article.references).studies  # by identifier or title
     by_number = {r.number: r for r in article.references}
     matched_ids = {m["claim"] for p in current.proposals.values() for m in p.matches}
     # The matched claims as they are now (their verdict may have changed since the preview

@@ -53,6 +53,11 @@ urlpatterns = [
         name="article-claim-restore",
     ),
     path("articles/import/save/", article_views.save, name="article-save"),
+    path(
+        "references/suggestions/<int:pk>/confirm/",
+        article_views.confirm_reference,
+        name="confirm-reference",
+    ),
     path("articles/import/discard/", article_views.discard, name="article-discard"),
     # Background jobs: start, follow, retry.
     path("jobs/", job_views.job_list, name="jobs"),

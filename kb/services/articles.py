@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from kb import selectors, topics
+from kb import reference_matching, selectors, topics
 from kb.articles import Article
 from kb.models import (
     Appearance,
@@ -31,6 +31,7 @@ from kb.models import (
     Compound,
     Evidence,
     Reference,
+    ReferenceSuggestion,
     Source,
     SourceConflict,
     Topic,
@@ -38,11 +39,12 @@ from kb.models import (
 from kb.reference_fetching import Fetched, fetch_records, reference_numbers
 from kb.services import grades
 from kb.services.errors import Refused
-from kb.vocabulary import ClaimStatus
+from kb.vocabulary import ClaimStatus, ReferenceMatch, SuggestionService
 from studies import content_version, limits
 from studies.crossref import CrossrefClient
 from studies.eutils import EutilsClient
 from studies.importer import import_batch
+from studies.models import Study
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,29 @@ def references_to_fetch(article: Article) -> list:
     return [r for r in article.references if r.number not in stored and (r.pmid or r.doi)]
 
 
+def _suggest(reference: Reference, near, online) -> None:
+    """Record what an editor may confirm for a reference still without a study: a stored study
+    with a similar title, and the PMID or DOI PubMed or Crossref proposed."""
+    if reference.study_id is not None:
+        return
+    if near is not None:
+        ReferenceSuggestion.objects.update_or_create(
+            reference=reference,
+            service=SuggestionService.TITLE,
+            defaults={"study": near.study, "confidence": near.confidence, "pmid": "", "doi": ""},
+        )
+    for found in online:
+        ReferenceSuggestion.objects.update_or_create(
+            reference=reference,
+            service=found.service,
+            defaults={
+                "pmid": found.pmid or "",
+                "doi": found.doi or "",
+                "confidence": found.confidence,
+            },
+        )
+
+
 def _record_conflicts(source: Source, article: Article) -> None:
     """The conflicts of interest found, each once per source with its kind; those recorded
     before (by an earlier import or an editor) stay."""
@@ -140,14 +165,21 @@ def save_article(
     default the configured ones, from settings).
     """
     fetched = Fetched()
+    online: dict = {}
     if fetch:
+        pubmed = pubmed or EutilsClient.from_settings()
+        crossref = crossref or CrossrefClient.from_settings()
         missing = references_to_fetch(article)
         if missing:
-            fetched = fetch_records(
-                missing,
-                pubmed=pubmed or EutilsClient.from_settings(),
-                crossref=crossref or CrossrefClient.from_settings(),
-            )
+            fetched = fetch_records(missing, pubmed=pubmed, crossref=crossref)
+        online, notes = reference_matching.online_suggestions(
+            article.references,
+            reference_matching.resolve(article.references),
+            pubmed=pubmed,
+            crossref=crossref,
+            down=fetched.down,
+        )
+        fetched.notes.extend(notes)
     return _save(
         article,
         compound=compound,
@@ -156,6 +188,7 @@ def save_article(
         placements=placements or {},
         user=user,
         fetched=fetched,
+        online=online,
     )
 
 
@@ -176,7 +209,9 @@ def check_limits(article: Article) -> None:
 
 
 @transaction.atomic
-def _save(article, *, compound, source, keep, placements, user, fetched: Fetched) -> ImportResult:
+def _save(
+    article, *, compound, source, keep, placements, user, fetched: Fetched, online: dict
+) -> ImportResult:
     check_limits(article)
     result = ImportResult(source=_source_for(article, source), warnings=list(article.warnings))
     _record_conflicts(result.source, article)
@@ -185,7 +220,8 @@ def _save(article, *, compound, source, keep, placements, user, fetched: Fetched
         imported = import_batch(fetched.records)
         result.studies_fetched = imported.created
         result.notes.extend(imported.problems)
-    studies = selectors.stored_studies(article.references)
+    resolution = reference_matching.resolve(article.references)
+    studies = resolution.studies
     references = {}
     for entry in article.references:
         doi, url = entry.doi or "", entry.url or ""
@@ -207,11 +243,13 @@ def _save(article, *, compound, source, keep, placements, user, fetched: Fetched
         study = studies.get(entry.number)
         if study is not None:
             values["study"] = study
+            values["match"] = resolution.how[entry.number]
         # Without a match the reference keeps the study an editor may have linked by hand.
         reference, _ = Reference.objects.update_or_create(
             source=result.source, number=entry.number, defaults=values
         )
         references[entry.number] = reference
+        _suggest(reference, resolution.near.get(entry.number), online.get(entry.number, []))
         if reference.study_id is None:
             result.unresolved.append(entry.number)
     result.references = len(references)
@@ -317,3 +355,43 @@ def _new_claim(proposed, placement, compound, topic_words, *, user) -> Claim:
     )
     grades.attributed(claim, user=user, reason="Proposed by article import").save()
     return claim
+
+
+@transaction.atomic
+def confirm_suggestion(suggestion_id: int, *, user) -> Reference:
+    """An editor confirms a suggested study for a reference: the reference resolves to it (by an
+    editor), its other suggestions go, and every claim a sentence cites it for weighs the study
+    (unweighed, so the claim asks for review), then is regraded. Refused, changing nothing, when
+    the suggested PMID or DOI is not stored yet."""
+    suggestion = (
+        ReferenceSuggestion.objects.select_for_update(of=("self",))
+        .select_related("reference", "study")
+        .filter(pk=suggestion_id)
+        .first()
+    )
+    if suggestion is None:
+        raise Refused("That suggestion is gone: the reference was resolved or re-imported.")
+    study = suggestion.study or next(
+        iter(Study.objects.by_identifier(pmids=[suggestion.pmid], dois=[suggestion.doi]).values()),
+        None,
+    )
+    if study is None:
+        named = f"PMID {suggestion.pmid}" if suggestion.pmid else f"DOI {suggestion.doi}"
+        raise Refused(
+            f"{named} is not stored yet: add it to a claim by that identifier in the workbench "
+            "(it is fetched and shown first), then confirm. Nothing was changed."
+        )
+    reference = suggestion.reference
+    reference.study, reference.match = study, ReferenceMatch.EDITOR
+    reference.save(update_fields=["study", "match"])
+    reference.suggestions.all().delete()
+    touched: dict[int, Claim] = {}
+    for citation in reference.citations.select_related("appearance__claim"):
+        claim = touched.setdefault(citation.appearance.claim_id, citation.appearance.claim)
+        _, made = Evidence.objects.get_or_create(
+            claim=claim, study=study, defaults={"added_by": user}
+        )
+        if made and claim.status == ClaimStatus.PUBLISHED:
+            grades.ask_for_rereview(claim)
+    grades.regrade_all(touched.values(), user=user, reason="Reference matched to its study")
+    return reference

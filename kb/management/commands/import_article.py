@@ -20,7 +20,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from kb import matching, selectors
+from kb import matching, reference_matching
 from kb.articles import MAX_BYTES, ArticleError, article_to_json, extract_article, extract_from_url
 from kb.models import Compound
 from kb.services.articles import Placement, save_article
@@ -92,24 +92,21 @@ class Command(BaseCommand):
             self.stderr.write("Nothing saved: give --compound to save the claims.")
 
         if options["json"]:
-            stored = selectors.stored_studies(article.references)
-            studies = {
-                number: {"id": s.pk, "pmid": s.pmid, "doi": s.doi, "match": "identifier"}
-                for number, s in stored.items()
-            }
+            resolution = reference_matching.resolve(article.references)
+            studies = {r.number: resolution.as_json(r.number) for r in article.references}
             data = article_to_json(article, studies)
             for claim, found in zip(data["claims"], matches, strict=True):
                 claim["matches"] = [m.as_json() for m in found]
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        self._report(article, matches)
+        self._report(article, matches, reference_matching.resolve(article.references))
 
     def _matches(self, article, compound) -> list[list[matching.Match]]:
         """For each proposed claim, the compound's claims it most likely restates (none
         without a compound), given the stored studies its references resolve to."""
         if compound is None:
             return [[] for _ in article.claims]
-        stored = selectors.stored_studies(article.references)
+        stored = reference_matching.resolve(article.references).studies
         return [
             matching.rank_claims(
                 compound, claim.quote, [stored[n].pk for n in claim.references if n in stored]
@@ -117,7 +114,7 @@ class Command(BaseCommand):
             for claim in article.claims
         ]
 
-    def _report(self, article, matches):
+    def _report(self, article, matches, resolution):
         """What was found, readable by a person: metadata, references, citation sites, claims
         and the existing claims they restate."""
         out = self.stdout.write
@@ -137,7 +134,7 @@ class Command(BaseCommand):
                 for name, value in (("DOI", ref.doi), ("PMID", ref.pmid), ("PMCID", ref.pmcid))
                 if value
             )
-            out(f"  [{ref.number}] {ids or 'no identifier: left for an editor to resolve'}")
+            out(f"  [{ref.number}] {ids or 'no identifier'}{_resolved(ref.number, resolution)}")
             out(f"      {ref.text[:160]}")
         cited = [claim for claim in article.claims if claim.references]
         out(f"\nCitation sites ({sum(len(c.references) for c in cited)}):")
@@ -185,3 +182,17 @@ class Command(BaseCommand):
                 )
             data = path.read_bytes()
         return extract_article(data, fmt=fmt)
+
+
+def _resolved(number: int, resolution) -> str:
+    """How a reference resolves to a stored study, or the near match an editor may confirm."""
+    study = resolution.studies.get(number)
+    if study is not None:
+        return f" -> study {study.pk} (by {resolution.how[number]})"
+    near = resolution.near.get(number)
+    if near is not None:
+        return (
+            f" -> suggestion: study {near.study.pk} “{near.study.title[:60]}” "
+            f"(title {near.similarity:.0%} alike, confidence {near.confidence:.0%}; confirm it)"
+        )
+    return ""
