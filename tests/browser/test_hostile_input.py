@@ -14,7 +14,7 @@ from html import escape
 
 import pytest
 from django.urls import reverse
-from editor_support import PASSWORD
+from editor_support import DATA, PASSWORD
 from playwright.sync_api import Page, expect
 
 from kb.articles import extract_article
@@ -28,7 +28,7 @@ from studies.models import Study
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CONSTRUCTED = "tests/data/constructed"
+CONSTRUCTED = DATA / "constructed"
 # Each payload marks what it would inject: an element with data-kb-injected, or
 # window.__kbInjected set by script.
 PAYLOADS = [
@@ -69,17 +69,17 @@ HOSTILE_ARTICLE = f"""<html><head><title>Hostilin {escape(HOSTILE)}</title></hea
 <li>A constructed review {escape(HOSTILE)}. doi:10.5555/testolin.0001</li></ol></body></html>"""
 
 
-def _import(path: str, parser) -> Study:
+def _import(path, parser) -> Study:
     with open(path, "rb") as handle:
-        assert import_records(parser(handle, path)).created == 1
+        assert import_records(parser(handle, path.name)).created == 1
     return Study.objects.order_by("-pk").first()
 
 
 @pytest.fixture
 def hostile(make_compound, make_claim, editor, admin_user) -> dict[str, str]:
     compound = make_compound(name=f"Hostilin {HOSTILE}"[:200], slug="hostilin")
-    pubmed_study = _import(f"{CONSTRUCTED}/pubmed_hostile_markup.xml", parse_file)
-    crossref_study = _import(f"{CONSTRUCTED}/crossref_hostile_markup.json", parse_crossref_json)
+    pubmed_study = _import(CONSTRUCTED / "pubmed_hostile_markup.xml", parse_file)
+    crossref_study = _import(CONSTRUCTED / "crossref_hostile_markup.json", parse_crossref_json)
     Study.objects.filter(pk=pubmed_study.pk).update(
         journal=HOSTILE[:500],
         volume="=1+1",
