@@ -63,9 +63,9 @@ def public_page(view):
         version = content_version.current()
         key = _request_key(request)
         etag = f'"{version.number}-{key[:16]}"'
+        cache_key = f"page:{version.number}:{key}"
 
         def cached_or_rendered(request, *args, **kwargs):
-            cache_key = f"page:{version.number}:{key}"
             stored = cache.get(cache_key) if settings.PUBLIC_PAGE_CACHE else None
             if stored is not None:
                 return _from_cache(stored)
@@ -84,6 +84,11 @@ def public_page(view):
         response = condition(
             etag_func=lambda *a, **k: etag, last_modified_func=lambda *a, **k: version.changed_at
         )(cached_or_rendered)(request, *args, **kwargs)
+        if response.status_code == 304 and settings.PUBLIC_PAGE_CACHE:
+            # A 304 carries the Vary its 200 would have (RFC 9110 15.4.5): the cached copy's.
+            stored = cache.get(cache_key)
+            if stored is not None and "Vary" in stored["headers"]:
+                response["Vary"] = stored["headers"]["Vary"]
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, no_cache=True)
             response.public_page = True  # AnonymousPagesVaryOnNothing

@@ -34,6 +34,7 @@ from kb.models import (
     Topic,
 )
 from kb.vocabulary import ClaimKind, ClaimStatus, Flag, Judgement, Stance
+from studies import content_version
 from studies.designs import Design, DesignSource
 from studies.models import Study
 
@@ -476,4 +477,6 @@ def generate(sizes: Sizes, *, seed: int = 1) -> Generated:
     with connection.cursor() as cursor:
         for model in (Compound, Source, Study, Claim, Evidence, Appearance, Reference, Citation):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    # Every cached public page predates these rows (kb.page_cache).
+    content_version.bump()
     return result

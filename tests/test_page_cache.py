@@ -75,6 +75,10 @@ def test_the_second_anonymous_request_is_served_from_the_cache(client, demo):
     assert "<html" not in fragment.text
     assert "<html" in client.get(url).text
     assert "hx-request" in vary(fragment)
+    # A 304 says what the page varies on, as its 200 did.
+    not_modified = client.get(url, headers={"if_none_match": first.headers["ETag"]})
+    assert not_modified.status_code == 304
+    assert vary(not_modified) == vary(first)
 
 
 def test_publishing_invalidates_exactly_the_pages_cached_before(client, demo, editor):
