@@ -33,7 +33,7 @@ class VerdictChangesFeed(Feed):
 
     def item_description(self, item):
         reason = item.change.reason or "No reason recorded."
-        return f"{item.claim.compound.name}. {reason}"
+        return f"{item.claim.compound.name}. {reason} (Published by {item.change.credit}.)"
 
     def item_link(self, item):
         return item.claim.get_absolute_url()

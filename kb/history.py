@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from difflib import SequenceMatcher
-from itertools import pairwise
 
+from django.conf import settings
+from django.db.models import F
 from django.utils.text import Truncator
 
 from kb.models import Appearance, Claim, Evidence, Source
-from kb.vocabulary import ClaimStatus, Flag, Indirectness, Verdict
+from kb.selectors import public_changes
+from kb.vocabulary import Certainty, Flag, Indirectness, Verdict
 from studies.models import Study
 
 # Bookkeeping fields that change on every save and tell a reader nothing.
@@ -219,48 +221,47 @@ def claim_history(claim: Claim) -> list[Entry]:
 
 @dataclass(frozen=True)
 class VerdictChange:
+    """One publication as the public changelog tells it."""
+
     when: datetime
-    old: str  # verdict label
+    old: str | None  # verdict label readers saw before; None on the first publication
     new: str
-    reason: str
+    old_certainty: str | None
+    new_certainty: str | None
+    reason: str  # the editor's public reason
+    credit: str  # the editor's name, or their role (settings.PUBLIC_CREDIT)
+
+    @property
+    def verdict_changed(self) -> bool:
+        return self.old is not None and self.old != self.new
 
 
-def verdict_changes(rows: list[dict]) -> list[VerdictChange]:
-    """How the verdict readers saw changed, oldest first, from history rows (dicts with
-    history_date, verdict, status and history_change_reason, oldest first).
-
-    Only published states count: a claim graded and regraded as a draft was never seen, so its
-    first published verdict is the starting point. The reason is the one given where the verdict
-    actually changed (a change made while unpublished is reported on republication)."""
-    changes = []
-    shown = None  # the verdict readers last saw
-    pending_reason = ""
-    for previous, row in pairwise([None, *rows]):
-        if previous is not None and row["verdict"] != previous["verdict"]:
-            pending_reason = row["history_change_reason"] or ""
-        if row["status"] != ClaimStatus.PUBLISHED:
-            continue
-        if shown is not None and row["verdict"] != shown:
-            changes.append(
-                VerdictChange(
-                    when=row["history_date"],
-                    old=Verdict(shown).label,
-                    new=Verdict(row["verdict"]).label,
-                    reason=pending_reason,
-                )
-            )
-        shown = row["verdict"]
-    return changes
+def public_credit(user) -> str:
+    """Who readers are told published a change: the editor's name, or only "an editor" when
+    the site credits roles (settings.PUBLIC_CREDIT = "role")."""
+    if settings.PUBLIC_CREDIT == "name" and user is not None:
+        return person(user)
+    return "an editor"
 
 
 def public_changelog(claim: Claim) -> list[VerdictChange]:
-    """The public claim page's changelog: its verdict changes while published, newest first."""
-    rows = list(
-        Claim.history.filter(id=claim.pk)
-        .order_by("history_date", "history_id")
-        .values("history_date", "verdict", "status", "history_change_reason")
+    """The public claim page's changelog: every publication of the claim, newest first."""
+    return [_told(change) for change in public_changes(claim)]
+
+
+def _told(change) -> VerdictChange:
+    def certainty(code):
+        return Certainty(code).label.lower() if code else None
+
+    return VerdictChange(
+        when=change.at,
+        old=Verdict(change.old_verdict).label if change.old_verdict else None,
+        new=Verdict(change.new_verdict).label,
+        old_certainty=certainty(change.old_certainty),
+        new_certainty=certainty(change.new_certainty),
+        reason=change.reason,
+        credit=public_credit(change.editor),
     )
-    return list(reversed(verdict_changes(rows)))
 
 
 @dataclass(frozen=True)
@@ -272,26 +273,10 @@ class PublishedChange:
 
 
 def site_changelog(*, compound=None, limit: int = 50) -> list[PublishedChange]:
-    """Verdict changes of published claims (of one compound, or all), newest first: two
-    queries, the claims and their history rows.
-
-    Stands in for the editors' public-reasons log (issue 14) until it lands; the /changes/ page,
-    the feeds and the home page read only this function, so swapping it is one line."""
-    claims = Claim.objects.published().select_related("compound")
+    """Verdict changes of published claims (of one compound, or all), newest first, each with
+    the reason its editor published it with (kb.selectors.public_changes); first publications
+    are not changes and are left out. One query."""
+    changes = public_changes().exclude(old_verdict=None).exclude(old_verdict=F("new_verdict"))
     if compound is not None:
-        claims = claims.filter(compound=compound)
-    claims = {claim.pk: claim for claim in claims}
-    rows: dict[int, list[dict]] = {}
-    for row in (
-        Claim.history.filter(id__in=claims)
-        .order_by("id", "history_date", "history_id")
-        .values("id", "history_date", "verdict", "status", "history_change_reason")
-    ):
-        rows.setdefault(row["id"], []).append(row)
-    changes = [
-        PublishedChange(claims[pk], change)
-        for pk, claim_rows in rows.items()
-        for change in verdict_changes(claim_rows)
-    ]
-    changes.sort(key=lambda item: (item.change.when, item.claim.pk), reverse=True)
-    return changes[:limit]
+        changes = changes.filter(claim__compound=compound)
+    return [PublishedChange(change.claim, _told(change)) for change in changes[:limit]]

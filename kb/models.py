@@ -615,3 +615,41 @@ class Follow(models.Model):
 
     def __str__(self):
         return f"{self.user} follows {self.compound}"
+
+
+class PublicChange(models.Model):
+    """One publication of a claim, as readers are told of it: the verdict and certainty they
+    saw before (none on the first publication) and after, the editor's public reason and who
+    published. Written only by kb.services.claims.publish; read through
+    kb.selectors.public_changes (the claim page's changelog, the site's list of changes)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="public_changes")
+    old_verdict = models.CharField(max_length=30, choices=Verdict.choices, null=True, blank=True)
+    new_verdict = models.CharField(max_length=30, choices=Verdict.choices)
+    old_certainty = models.CharField(
+        max_length=10, choices=Certainty.choices, null=True, blank=True
+    )
+    new_certainty = models.CharField(
+        max_length=10, choices=Certainty.choices, null=True, blank=True
+    )
+    reason = models.TextField(help_text="Why, in words for readers; required.")
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["-at"], name="public_change_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason__regex=r"^\s*$"), name="public_change_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Claim {self.claim_id} published {self.at:%Y-%m-%d}: {self.reason[:60]}"
+
+    @property
+    def verdict_changed(self) -> bool:
+        return self.old_verdict is not None and self.old_verdict != self.new_verdict

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce, Upper
 
 from kb import evidence_overview as overview
 from kb.articles import ListedReference
-from kb.models import Appearance, Citation, Claim, Compound, Evidence, Topic
+from kb.models import Appearance, Citation, Claim, Compound, Evidence, PublicChange, Topic
 from kb.vocabulary import APPEARANCE_FLAGS, ClaimKind, ClaimStatus, Flag, Stance, Verdict
 from studies.designs import RANK
 from studies.models import Study, heavy_fields
@@ -406,3 +406,15 @@ def contradicted_or_harmful(*, limit: int = 10) -> list[Claim]:
         .select_related("compound")
         .order_by(F("graded_at").desc(nulls_last=True), "-id")[:limit]
     )
+
+
+def public_changes(claim: Claim | None = None) -> QuerySet:
+    """Publications readers are told of, newest first: every PublicChange of a claim that is
+    published now (or of `claim` only), with its claim, compound and editor loaded. The read
+    seam of the claim page's changelog and of the site's list and feeds of changes."""
+    changes = PublicChange.objects.filter(claim__status=ClaimStatus.PUBLISHED).select_related(
+        "claim__compound", "editor"
+    )
+    if claim is not None:
+        changes = changes.filter(claim=claim)
+    return changes.order_by("-at", "-pk")

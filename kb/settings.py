@@ -155,6 +155,12 @@ AXES_ENABLE_ADMIN = False
 # Only failures are counted: successful sign-ins and sign-outs leave no log of addresses.
 AXES_DISABLE_ACCESS_LOG = True
 
+# Who the public changelog says published a change: "name" (the editor's full name, else
+# username) or "role" ("an editor").
+PUBLIC_CREDIT = os.environ.get("PUBLIC_CREDIT", "name")
+if PUBLIC_CREDIT not in ("name", "role"):
+    raise ImproperlyConfigured('PUBLIC_CREDIT must be "name" or "role".')
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "editor:queue"
 LOGOUT_REDIRECT_URL = "home"

@@ -164,7 +164,9 @@ def test_a_stale_move_is_refused_and_moves_nothing(
     "service",
     [
         lambda pk, user: claims.mark_graded(claim_id=pk, version=1, user=user),
-        lambda pk, user: claims.publish(claim_id=pk, version=1, user=user),
+        lambda pk, user: claims.publish(
+            claim_id=pk, version=1, user=user, reason="Constructed reason."
+        ),
         lambda pk, user: claims.unpublish(claim_id=pk, version=1, user=user),
         lambda pk, user: claims.set_judgements(
             claim_id=pk, version=1, user=user, judgements={"imprecision": "serious"}

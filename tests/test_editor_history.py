@@ -5,20 +5,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from editor_support import post, weigh
 
-from kb.history import short_diff, verdict_changes
-from kb.models import Claim, Evidence
+from kb.history import short_diff
+from kb.models import Claim, Evidence, PublicChange
+from kb.selectors import public_changes
 from kb.services import grades
 
 pytestmark = pytest.mark.django_db
 
 
+FIRST_REASON = "Constructed reason: graded from its one randomised trial."
+CHANGE_REASON = "Constructed reason: outcome assessors were not blinded, so less certain."
+
+
 def graded_and_published(client, claim):
     weigh(client, claim, claim.evidence.get(), stance="supports", design="rct")
     post(client, "mark-graded", claim)
-    post(client, "publish", claim)
+    post(client, "publish", claim, {"reason": FIRST_REASON})
     return Claim.objects.get(pk=claim.pk)
 
 
@@ -89,11 +95,18 @@ def test_the_history_page_lists_who_what_and_why(signed_in, draft_claim):
     assert "edith" in text
 
 
-def test_the_public_page_shows_verdict_changes_with_date_and_reason(signed_in, client, draft_claim):
+def test_the_public_changelog_lists_each_publication_with_its_reason_and_editor(
+    signed_in, editor, client, draft_claim, settings
+):
+    editor.first_name, editor.last_name = "Edith", "Editor"
+    editor.save()
     claim = graded_and_published(signed_in, draft_claim)
     assert claim.verdict == "supported"
-    first_view = client.get(claim.get_absolute_url())
-    assert "Changes to this verdict" not in first_view.text  # the first published verdict
+    today = datetime.now(UTC).strftime("%-d %B %Y")
+    first_view = client.get(claim.get_absolute_url()).text
+    assert "First published as <strong>Supported</strong> on" in first_view
+    assert f">{today}</time> by Edith Editor, because: {FIRST_REASON}" in first_view
+
     post(
         signed_in,
         "judgements",
@@ -104,37 +117,44 @@ def test_the_public_page_shows_verdict_changes_with_date_and_reason(signed_in, c
             "large_effect": "0",
         },
     )
+    # Not a publication: the changelog does not list the edit as such.
+    assert "Verdict changed" not in client.get(claim.get_absolute_url()).text
+
+    refused = post(signed_in, "publish", claim, {"reason": "   "})
+    assert "This field is required." in refused.text
+    assert PublicChange.objects.filter(claim=claim).count() == 1
+
+    post(signed_in, "publish", claim, {"reason": CHANGE_REASON})
     page = client.get(claim.get_absolute_url()).text
-    today = datetime.now(UTC).strftime("%-d %B %Y")
     assert (
-        "Verdict changed from <strong>Supported</strong> to <strong>Probably supported</strong> "
-        'on <time datetime="' in page
+        "Verdict changed from <strong>Supported</strong> to <strong>Probably supported</strong>, "
+        'certainty high → moderate on <time datetime="' in page
     )
-    assert f">{today}</time> because: Judgements: risk of bias." in page
+    assert f">{today}</time> by Edith Editor, because: {CHANGE_REASON}" in page
+    # Newest first, and the seam other pages read gives the same.
+    assert page.index(CHANGE_REASON) < page.index(FIRST_REASON)
+    newest, first = public_changes(claim)
+    assert (newest.old_verdict, newest.new_verdict, newest.editor) == (
+        "supported",
+        "probably_supported",
+        editor,
+    )
+    assert (first.old_verdict, first.reason) == (None, FIRST_REASON)
+    assert list(public_changes()) == [newest, first]
+
+    # The site may credit the role rather than the person.
+    settings.PUBLIC_CREDIT = "role"
+    assert f"by an editor, because: {CHANGE_REASON}" in client.get(claim.get_absolute_url()).text
+
+    # An unpublished claim's changes are nobody's to read.
+    post(signed_in, "unpublish", claim)
+    assert list(public_changes()) == []
 
 
-def row(verdict, status, reason=None, day=1):
-    return {
-        "history_date": datetime(2026, 1, day, tzinfo=UTC),
-        "verdict": verdict,
-        "status": status,
-        "history_change_reason": reason,
-    }
-
-
-def test_verdict_changes_ignore_drafts_and_report_a_change_made_while_unpublished():
-    rows = [
-        row("ungraded", "draft"),
-        row("supported", "draft", "Marked graded"),
-        row("probably_supported", "draft", "Judgements: imprecision"),  # never seen by readers
-        row("probably_supported", "published", "Published", day=2),
-        row("probably_supported", "draft", "Unpublished", day=3),
-        row("unproven", "draft", "Verdict overridden to Unproven: trial retracted", day=3),
-        row("unproven", "published", "Published", day=4),
-    ]
-    (change,) = verdict_changes(rows)
-    assert (change.old, change.new, change.when.day) == ("Probably supported", "Unproven", 4)
-    assert change.reason == "Verdict overridden to Unproven: trial retracted"
+def test_a_public_change_needs_a_reason_in_the_database_too(signed_in, draft_claim):
+    claim = graded_and_published(signed_in, draft_claim)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PublicChange.objects.create(claim=claim, new_verdict="supported", reason=" \n ")
 
 
 def test_judging_a_sentence_is_recorded_on_the_sentence_and_the_claim(

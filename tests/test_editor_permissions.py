@@ -85,7 +85,7 @@ def writes(claim):
             {**version, "verdict": "unproven", "rationale": "Constructed rationale."},
         ),
         (reverse("editor:mark-graded", args=[claim.pk]), version),
-        (reverse("editor:publish", args=[claim.pk]), version),
+        (reverse("editor:publish", args=[claim.pk]), {**version, "reason": "Constructed."}),
         (reverse("editor:unpublish", args=[claim.pk]), version),
     ]
 

@@ -17,6 +17,8 @@ from studies.models import Study
 
 pytestmark = pytest.mark.django_db
 
+PUBLIC_REASON = {"reason": "Constructed reason: graded from the linked trial."}
+
 
 def versions_in(html: str) -> set[str]:
     """The values of every hidden version input in a page or fragment."""
@@ -49,14 +51,14 @@ def test_every_save_refreshes_each_version_input_on_the_page_by_its_id_keeping_i
     make_claim(draft_claim.compound, quote="Testolin is safe.", statement="Testolin is safe.")
     page = signed_in.get(url("claim", draft_claim)).text
     # Only the status section's inputs have no id: that section is re-rendered with every save.
-    without_id = len(re.findall(r"<input(?![^>]*\bid=)[^>]*claim-version[^>]*>", page))
+    without_id = r"<input(?![^>]*\bid=)[^>]*claim-version[^>]*>"
     status = page_section(page, "status")
-    assert without_id == len(re.findall(r"<input[^>]*claim-version[^>]*>", status)) == 2
+    assert len(re.findall(without_id, page)) == len(re.findall(without_id, status)) == 1
     kept = {id_: name for id_, name in version_inputs(page).items() if id_}
     # Both evidence rows, the statement, judgements, override, the sentence's two forms.
     assert kept[f"id_ev{second.pk}-version"] == f"ev{second.pk}-version"
-    assert {"claim_version", "grade_version", "override_version"} <= set(kept)
-    assert len(kept) == 3 + 2 * 2 + 2
+    assert {"claim_version", "grade_version", "override_version", "publish_version"} <= set(kept)
+    assert len(kept) == 4 + 2 * 2 + 2
 
     evidence = draft_claim.evidence.order_by("pk").first()
     if section == "claim-fields":
@@ -246,21 +248,22 @@ def test_an_override_replaces_the_verdict_once_graded_and_can_be_removed(signed_
 
 
 def test_publishing_an_ungraded_claim_is_refused_with_a_message(signed_in, draft_claim):
-    response = post(signed_in, "publish", draft_claim)
+    response = post(signed_in, "publish", draft_claim, PUBLIC_REASON)
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#editor-messages"
     assertTemplateUsed(response, "messages")
     assert "Mark the claim graded before publishing it." in response.text
     assert Claim.objects.get(pk=draft_claim.pk).status == "draft"
 
-    page = signed_in.get(post(signed_in, "publish", draft_claim, htmx=False)["Location"])
+    plain = post(signed_in, "publish", draft_claim, PUBLIC_REASON, htmx=False)
+    page = signed_in.get(plain["Location"])
     assert "Mark the claim graded before publishing it." in page.text
 
 
 def test_grade_publish_unpublish(signed_in, draft_claim, client):
     weigh(signed_in, draft_claim, draft_claim.evidence.get(), stance="supports", design="rct")
     post(signed_in, "mark-graded", draft_claim)
-    published = post(signed_in, "publish", draft_claim)
+    published = post(signed_in, "publish", draft_claim, PUBLIC_REASON)
     assertTemplateUsed(published, "status")
     assert "Unpublish</button>" in published.text
     claim = Claim.objects.get(pk=draft_claim.pk)
@@ -808,7 +811,7 @@ def test_the_claim_page_query_count_does_not_grow_with_its_sentences(
 def test_adding_evidence_to_a_published_claim_puts_it_back_in_the_queue(signed_in, draft_claim):
     weigh(signed_in, draft_claim, draft_claim.evidence.get(), stance="supports", design="rct")
     post(signed_in, "mark-graded", draft_claim)
-    post(signed_in, "publish", draft_claim)
+    post(signed_in, "publish", draft_claim, PUBLIC_REASON)
     review = Study.objects.get(design="systematic_review")
     post(signed_in, "add-evidence", draft_claim, {"study": review.pk})
     queue = signed_in.get(reverse("editor:queue"), {"state": "needs_rereview"}).text

@@ -19,14 +19,21 @@ REASON = "Constructed for a test: the rules read the trials too kindly"
 
 @pytest.fixture
 def changed(demo, editor):
-    """A published demo claim whose verdict an editor overrode, with a reason."""
+    """A published demo claim whose verdict an editor overrode and published again, with a
+    public reason (it is on record from the demo's first publication)."""
     claim = Claim.objects.filter(status=ClaimStatus.PUBLISHED, verdict="probably_supported")[0]
-    return claim_services.override_verdict(
+    claim = claim_services.publish(
+        claim_id=claim.pk, version=claim.version, user=editor, reason="Constructed: first."
+    )
+    claim = claim_services.override_verdict(
         claim_id=claim.pk,
         version=claim.version,
         user=editor,
         verdict="possibly_supported",
-        rationale=REASON,
+        rationale="Constructed: the override's own rationale.",
+    )
+    return claim_services.publish(
+        claim_id=claim.pk, version=claim.version, user=editor, reason=REASON
     )
 
 

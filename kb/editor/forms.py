@@ -242,6 +242,18 @@ class OverrideForm(VersionForm):
         return data
 
 
+class PublishForm(VersionForm):
+    """Publish the claim as it stands, with the reason readers see in its changelog."""
+
+    id_prefix = "publish"
+    reason = forms.CharField(
+        label="Public reason",
+        max_length=1000,
+        widget=_area(2),
+        help_text="Readers see it in the claim's changelog, with the date and who published.",
+    )
+
+
 class AppearanceForm(VersionForm):
     """A form about one sentence making the claim. Its fields keep their plain names (the
     version input is refreshed across the page by name and class), and the element ids are

@@ -25,6 +25,7 @@ from kb.editor.forms import (
     MoveAppearanceForm,
     OverrideForm,
     OverstatedForm,
+    PublishForm,
     QueueFilterForm,
     StudySearchForm,
     VersionForm,
@@ -104,8 +105,8 @@ def _version_inputs(forms, rows, sentences, can_move: bool) -> list[tuple[str, s
 
     Each form owns its version input, with an id of its own; after a save the "oob" partial
     replaces each one by that id, keeping its name ("version", or "ev12-version" for an evidence
-    row's prefixed form). The status section's forms are re-rendered whole with every save, and
-    adding a found study is not checked against the version (it overwrites nothing).
+    row's prefixed form). The status section's one-button forms are re-rendered whole with every
+    save, and adding a found study is not checked against the version (it overwrites nothing).
     """
     fields = [form["version"] for form in forms]
     for row in rows:
@@ -148,6 +149,7 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         "judgements_form": bound.get("judgements") or JudgementsForm.for_claim(claim),
         "override_form": bound.get("override") or OverrideForm.for_claim(claim),
     }
+    publish_form = bound.get("publish") or PublishForm(initial={"version": claim.version})
     return {
         "claim": claim,
         "rows": rows,
@@ -160,7 +162,10 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         ),
         "can_grade": any(ev.stance for ev in evidence),
         **forms,
-        "version_inputs": _version_inputs(forms.values(), rows, sentences, bool(other_claims)),
+        "publish_form": publish_form,
+        "version_inputs": _version_inputs(
+            [*forms.values(), publish_form], rows, sentences, bool(other_claims)
+        ),
         "search_form": StudySearchForm(),
         "version_form": VersionForm(initial={"version": claim.version}),
         "sentences": sentences,
@@ -474,5 +479,24 @@ def _status_change(service, done: str):
 
 
 mark_graded = _status_change(claims.mark_graded, "Marked graded.")
-publish = _status_change(claims.publish, "Published: readers can see this claim.")
+
+
+@require_POST
+@editor_required
+def publish(request, pk):
+    """Publish the claim as it stands, with the public reason readers see in its changelog."""
+    return _write(
+        request,
+        pk,
+        PublishForm(request.POST),
+        lambda data: claims.publish(
+            claim_id=pk, version=data["version"], user=request.user, reason=data["reason"]
+        ),
+        partial="status",
+        anchor="status",
+        done="Published: readers see this claim as it now stands, with your reason.",
+        key="publish",
+    )
+
+
 unpublish = _status_change(claims.unpublish, "Unpublished: back to draft.")

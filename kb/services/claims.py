@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
-from kb.models import Appearance, Claim, Evidence, Topic
+from kb.models import Appearance, Claim, Evidence, PublicChange, Topic
 from kb.services import grades, studies
 from kb.services.errors import Conflict, Refused
 from kb.vocabulary import (
@@ -345,13 +345,32 @@ def mark_graded(*, claim_id: int, version: int, user) -> Claim:
     return Claim.objects.get(pk=claim_id)
 
 
-def publish(*, claim_id: int, version: int, user) -> Claim:
-    """Show the claim to readers; only a graded claim can be published."""
-    with _editing(claim_id, version, user=user, reason="Published") as claim:
-        if not claim.is_graded:
-            raise Refused("Mark the claim graded before publishing it.")
-        claim.status = ClaimStatus.PUBLISHED
-    return Claim.objects.get(pk=claim_id)
+def publish(*, claim_id: int, version: int, user, reason: str) -> Claim:
+    """Show the claim to readers as it now stands, with a public reason (required); only a
+    graded claim can be published. Side effect: a PublicChange row records the verdict and
+    certainty readers saw at the last publication and now, the reason and the editor (the
+    public changelog). Publishing an already published claim records its changes the same way.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise Refused("Say publicly why you publish: readers see the reason in the changelog.")
+    with transaction.atomic():
+        with _editing(claim_id, version, user=user, reason=f"Published: {reason}") as claim:
+            if not claim.is_graded:
+                raise Refused("Mark the claim graded before publishing it.")
+            claim.status = ClaimStatus.PUBLISHED
+        claim = Claim.objects.get(pk=claim_id)
+        last = claim.public_changes.first()
+        PublicChange.objects.create(
+            claim=claim,
+            old_verdict=last.new_verdict if last else None,
+            old_certainty=last.new_certainty if last else None,
+            new_verdict=claim.verdict,
+            new_certainty=claim.certainty,
+            reason=reason,
+            editor=user,
+        )
+    return claim
 
 
 def unpublish(*, claim_id: int, version: int, user) -> Claim:

@@ -25,6 +25,7 @@ STROKE_QUOTE = "Cerebrolysin can potentially reduce the level of dependence in s
 STATEMENT = "In adults after acute ischaemic stroke, Cerebrolysin does not reduce dependency."
 IMPRECISION = "Constructed reason: the confidence interval spans benefit and harm."
 RATIONALE = "Constructed rationale: the trials measured different outcomes."
+PUBLIC_REASON = "Constructed public reason: graded from the Cochrane review and one trial."
 CONFLICT = "Not saved: someone else changed this claim while you were editing it."
 
 
@@ -102,8 +103,9 @@ def mark_graded(page: Page, claim: Claim):
 
 
 def publish(page: Page, claim: Claim):
+    page.get_by_label("Public reason").fill(PUBLIC_REASON)
     page.get_by_role("button", name="Publish").click()
-    return "Published", lambda c: c.status == "published"
+    return "Published", lambda c: c.public_changes.get().reason == PUBLIC_REASON
 
 
 ORDERS = {

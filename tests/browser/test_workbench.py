@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 STROKE_QUOTE = "Cerebrolysin can potentially reduce the level of dependence in stroke patients"
 IMPRECISION = "Wide confidence intervals: death RR 0.96 (0.65 to 1.41) spans benefit and harm."
+PUBLIC_REASON = "Constructed: graded from the Cochrane review."
 MAX_TABS = 150
 
 
@@ -84,10 +85,11 @@ def test_an_editor_grades_and_publishes_the_stroke_claim_with_the_mouse(page: Pa
     expect(verdict(page)).to_contain_text("Possibly not supported")
     expect(verdict(page)).to_contain_text("certainty: low")
 
+    page.get_by_label("Public reason").fill(PUBLIC_REASON)
     page.get_by_role("button", name="Publish").click()
-    clicks += 1
+    clicks += 2
     expect(page.get_by_role("button", name="Unpublish")).to_be_visible()
-    print(f"\nMouse: {clicks} clicks from the queue, plus typing the imprecision reason.")
+    print(f"\nMouse: {clicks} clicks from the queue, plus typing the two reasons.")
 
     page.context.clear_cookies()  # a reader, signed out
     page.goto(stroke_claim.get_absolute_url())
@@ -226,13 +228,16 @@ def test_the_same_with_the_keyboard_alone(page: Page, stroke_claim):
     expect(verdict(page)).to_contain_text("Possibly not supported")
     expect(verdict(page)).to_contain_text("certainty: low")
 
+    keys.tab_to("#publish_reason")
+    keys.type(PUBLIC_REASON)
     keys.tab_to("#publish-toggle")
     keys.press("Enter")
     expect(page.locator("#publish-toggle")).to_have_text("Unpublish")
-    typed = len("edith") + len(PASSWORD) + len(IMPRECISION)
+    typed = len("edith") + len(PASSWORD) + len(IMPRECISION) + len(PUBLIC_REASON)
+    reasons = len(IMPRECISION) + len(PUBLIC_REASON)
     print(
         f"\nKeyboard: {keys.presses - sign_in_keys} key presses from the queue "
-        f"({keys.presses - sign_in_keys - len(IMPRECISION)} without typing the reason)."
+        f"({keys.presses - sign_in_keys - reasons} without typing the reasons)."
     )
     assert keys.presses > typed
 
