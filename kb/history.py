@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from django.conf import settings
 from django.db.models import F
@@ -17,7 +18,7 @@ from django.utils.text import Truncator
 
 from kb.models import Appearance, Claim, Evidence, Source
 from kb.selectors import public_changes
-from kb.vocabulary import Certainty, Flag, Indirectness, Verdict
+from kb.vocabulary import Certainty, ClaimStatus, Flag, Indirectness, Verdict
 from studies.models import Study
 
 # Bookkeeping fields that change on every save and tell a reader nothing.
@@ -226,14 +227,43 @@ class VerdictChange:
     when: datetime
     old: str | None  # verdict label readers saw before; None on the first publication
     new: str
-    old_certainty: str | None
-    new_certainty: str | None
     reason: str  # the editor's public reason
-    credit: str  # the editor's name, or their role (settings.PUBLIC_CREDIT)
+    old_certainty: str | None = None
+    new_certainty: str | None = None
+    credit: str = ""  # the editor's name, or their role (settings.PUBLIC_CREDIT)
 
     @property
     def verdict_changed(self) -> bool:
         return self.old is not None and self.old != self.new
+
+
+def verdict_changes(rows: list[dict]) -> list[VerdictChange]:
+    """How the verdict changed while published, oldest first, from history rows (dicts with
+    history_date, verdict, status and history_change_reason, oldest first). The editors'
+    digest reads this; readers' changelogs read the public reasons (public_changes).
+
+    Only published states count: a claim graded and regraded as a draft was never seen, so its
+    first published verdict is the starting point. The reason is the one given where the verdict
+    actually changed (a change made while unpublished is reported on republication)."""
+    changes = []
+    shown = None  # the verdict readers last saw
+    pending_reason = ""
+    for previous, row in pairwise([None, *rows]):
+        if previous is not None and row["verdict"] != previous["verdict"]:
+            pending_reason = row["history_change_reason"] or ""
+        if row["status"] != ClaimStatus.PUBLISHED:
+            continue
+        if shown is not None and row["verdict"] != shown:
+            changes.append(
+                VerdictChange(
+                    when=row["history_date"],
+                    old=Verdict(shown).label,
+                    new=Verdict(row["verdict"]).label,
+                    reason=pending_reason,
+                )
+            )
+        shown = row["verdict"]
+    return changes
 
 
 def public_credit(user) -> str:

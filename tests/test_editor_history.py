@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from editor_support import post, weigh
 
-from kb.history import short_diff
+from kb.history import short_diff, verdict_changes
 from kb.models import Claim, Evidence, PublicChange
 from kb.selectors import public_changes
 from kb.services import grades
@@ -155,6 +155,30 @@ def test_a_public_change_needs_a_reason_in_the_database_too(signed_in, draft_cla
     claim = graded_and_published(signed_in, draft_claim)
     with pytest.raises(IntegrityError), transaction.atomic():
         PublicChange.objects.create(claim=claim, new_verdict="supported", reason=" \n ")
+
+
+def row(verdict, status, reason=None, day=1):
+    return {
+        "history_date": datetime(2026, 1, day, tzinfo=UTC),
+        "verdict": verdict,
+        "status": status,
+        "history_change_reason": reason,
+    }
+
+
+def test_verdict_changes_ignore_drafts_and_report_a_change_made_while_unpublished():
+    rows = [
+        row("ungraded", "draft"),
+        row("supported", "draft", "Marked graded"),
+        row("probably_supported", "draft", "Judgements: imprecision"),  # never seen by readers
+        row("probably_supported", "published", "Published", day=2),
+        row("probably_supported", "draft", "Unpublished", day=3),
+        row("unproven", "draft", "Verdict overridden to Unproven: trial retracted", day=3),
+        row("unproven", "published", "Published", day=4),
+    ]
+    (change,) = verdict_changes(rows)
+    assert (change.old, change.new, change.when.day) == ("Probably supported", "Unproven", 4)
+    assert change.reason == "Verdict overridden to Unproven: trial retracted"
 
 
 def test_judging_a_sentence_is_recorded_on_the_sentence_and_the_claim(
