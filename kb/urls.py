@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 
 from kb import api, exports, feeds, health, search, views
 from kb.editor import views as editor_views
@@ -16,14 +17,17 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("methodology/", views.methodology, name="methodology"),
     path("changes/", views.changes, name="changes"),
-    path("changes/feed/", feeds.VerdictChangesFeed(), name="changes-feed"),
+    # Feeds and the sitemap read only: anything but GET and HEAD is refused (405).
+    path("changes/feed/", require_safe(feeds.VerdictChangesFeed()), name="changes-feed"),
     path("compounds/<slug:slug>/changes/", views.changes, name="compound-changes"),
     path(
         "compounds/<slug:slug>/changes/feed/",
-        feeds.VerdictChangesFeed(),
+        require_safe(feeds.VerdictChangesFeed()),
         name="compound-changes-feed",
     ),
-    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml", require_safe(sitemap_views.sitemap), {"sitemaps": SITEMAPS}, name="sitemap"
+    ),
     path("robots.txt", views.robots_txt, name="robots"),
     path("api/compounds/<slug:slug>/", api.compound, name="api-compound"),
     path("search/", search.search_page, name="search"),

@@ -477,12 +477,20 @@ def _parsed(html: str) -> list[tuple[str, dict]]:
 def assert_nothing_injected(html: str, where: str, *, admin_page: bool = False) -> None:
     """No tag or attribute on the page came from stored text, and no link runs script."""
     for tag, attrs in _parsed(html):
+        if tag == "script" and attrs.get("type") == "application/ld+json":
+            # A data block (ClaimReview, ScholarlyArticle) that browsers never run; text that
+            # broke out of it would show up here as tags of its own.
+            continue
         if tag == "script":
             # The site's own scripts only: files, and for pages the CSP nonce.
             assert attrs.get("src"), f"{where}: inline <script>"
             assert admin_page or attrs.get("nonce"), f"{where}: script without the nonce"
         if not admin_page:
-            assert tag not in ("img", "svg", "iframe", "object", "embed"), f"{where}: <{tag}>"
+            assert tag not in ("img", "iframe", "object", "embed"), f"{where}: <{tag}>"
+            # The site's own drawings (the evidence matrix) name themselves for screen readers.
+            assert tag != "svg" or attrs.get("aria-labelledby") == "matrix-title matrix-desc", (
+                f"{where}: <svg> not drawn by the site"
+            )
         for name, value in attrs.items():
             assert not name.startswith("on"), f"{where}: <{tag} {name}=...>"
             if name in URL_ATTRIBUTES:
@@ -678,8 +686,10 @@ UNESCAPING = re.compile(
 )
 # Not stored data: repository content (docs/grading.md), rendered and cleaned by nh3; and the
 # search snippets' <mark>, which escapes every piece of the text through format_html (checked in
-# tests/test_search_index.py::test_imported_markup_in_a_snippet_is_escaped).
-TRUSTED_HTML = {"kb/methodology.py", "kb/templatetags/highlight.py"}
+# tests/test_search_index.py::test_imported_markup_in_a_snippet_is_escaped); and JSON-LD and
+# Highwire tags, whose imported text is escaped for <script> and attributes (checked on every
+# page above by assert_nothing_injected with the payloads stored in every field).
+TRUSTED_HTML = {"kb/methodology.py", "kb/templatetags/highlight.py", "kb/structured_data.py"}
 
 
 def test_no_template_or_module_switches_escaping_off():
