@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kb', '0012_search_vectors'),
+        ('kb', '0013_reference_matching'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
