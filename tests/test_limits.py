@@ -15,7 +15,7 @@ from django.urls import reverse
 from editor_support import HTMX, post, url
 
 from kb.articles import extract_article
-from kb.editor.forms import ClaimForm, EvidenceForm
+from kb.editor.forms import ClaimForm, EvidenceForm, JudgementsForm, OverrideForm
 from kb.models import Appearance, Claim, Source
 from kb.services.articles import save_article
 from kb.services.errors import Refused
@@ -178,6 +178,12 @@ def test_editor_forms_refuse_wordless_and_oversized_text(draft_claim):
     note = EvidenceForm({"ev1-version": version, "ev1-note": "n" * (limits.NOTE + 1)}, prefix="ev1")
     assert not note.is_valid()
     assert "at most 20000 characters" in str(note.errors["note"])
+    judgements = JudgementsForm({"version": version, "imprecision_reason": "r" * (limits.NOTE + 1)})
+    assert not judgements.is_valid()
+    assert "at most 20000 characters" in str(judgements.errors["imprecision_reason"])
+    override = OverrideForm({"version": version, "rationale": "r" * (limits.NOTE + 1)})
+    assert not override.is_valid()
+    assert "at most 20000 characters" in str(override.errors["rationale"])
 
 
 def test_the_workbench_answers_a_wordless_statement_with_a_form_error(signed_in, draft_claim):

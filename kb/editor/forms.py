@@ -142,9 +142,13 @@ class JudgementsForm(VersionForm):
         choices=[(0, "No"), (1, "Large (+1)"), (2, "Very large (+2)")],
         label="Large effect",
     )
-    large_effect_reason = forms.CharField(required=False, widget=_area(), label="Reason")
+    large_effect_reason = forms.CharField(
+        required=False, max_length=limits.NOTE, widget=_area(), label="Reason"
+    )
     dose_response = forms.BooleanField(required=False, label="Dose-response gradient (+1)")
-    dose_response_reason = forms.CharField(required=False, widget=_area(), label="Reason")
+    dose_response_reason = forms.CharField(
+        required=False, max_length=limits.NOTE, widget=_area(), label="Reason"
+    )
 
     field_order = ["version"]
 
@@ -155,7 +159,10 @@ class JudgementsForm(VersionForm):
                 label=label, required=False, choices=[("", "Not judged"), *Judgement.choices]
             )
             self.fields[f"{domain}_reason"] = forms.CharField(
-                label=f"Reason ({label.lower()})", required=False, widget=_area()
+                label=f"Reason ({label.lower()})",
+                required=False,
+                max_length=limits.NOTE,
+                widget=_area(),
             )
         self.order_fields(
             [
@@ -223,7 +230,10 @@ class OverrideForm(VersionForm):
         ],
     )
     rationale = forms.CharField(
-        required=False, widget=_area(3), help_text="Why the rules get this claim wrong."
+        required=False,
+        max_length=limits.NOTE,
+        widget=_area(3),
+        help_text="Why the rules get this claim wrong.",
     )
 
     @classmethod
