@@ -159,6 +159,8 @@ def claim_detail(request, pk):
     context = {
         "claim": claim,
         "evidence": evidence,
+        # Readers learn of a retraction at once, before any editor has regraded the claim.
+        "retracted": [ev.study for ev in evidence if ev.study.retracted],
         "appearances": appearances,
         "page_count": len({appearance.source_id for appearance in appearances}),
         "grade": result,
