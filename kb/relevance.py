@@ -8,6 +8,7 @@ another claim, or dismisses it.
 
 from django.db import connection
 
+from studies import limits
 from studies.models import Study
 
 PROPOSED = 3  # claims proposed per study
@@ -26,7 +27,7 @@ WITH q AS (
         replace(plainto_tsquery('english', %(abstract)s)::text, ' & ', ' | ') AS abstract
 ), d AS (
     SELECT c.id, c.statement,
-        setweight(to_tsvector('english', c.statement), 'A')
+        setweight(to_tsvector('english', left(c.statement, %(bound)s)), 'A')
         || setweight(to_tsvector('english', coalesce(t.name, '') || ' ' || coalesce(
             (SELECT string_agg(k, ' ') FROM jsonb_array_elements_text(t.keywords) k), '')), 'B')
         AS document
@@ -48,7 +49,14 @@ def likely_claims(compound_id: int, study: Study, *, limit: int = PROPOSED) -> l
     {"claim", "statement", "score"}; none when nothing scores MIN_SCORE."""
     if not (study.title or study.abstract):
         return []
-    params = {"title": study.title, "abstract": study.abstract, "compound": compound_id}
+    # Bounded like every text fed to full-text search (studies.limits.SearchText): a study
+    # stored before the limits must not break the ranking.
+    params = {
+        "title": study.title[: limits.SEARCH_TEXT],
+        "abstract": study.abstract[: limits.SEARCH_TEXT],
+        "compound": compound_id,
+        "bound": limits.SEARCH_TEXT,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_RANK, params | {"limit": limit})
         rows = cursor.fetchall()

@@ -17,6 +17,7 @@ from editor_support import HTMX, post, url
 from kb.articles import extract_article
 from kb.editor.forms import ClaimForm, EvidenceForm, JudgementsForm, OverrideForm
 from kb.models import Appearance, Claim, Source
+from kb.relevance import likely_claims
 from kb.services.articles import save_article
 from kb.services.errors import Refused
 from kb.vocabulary import Certainty, ClaimStatus, Verdict
@@ -224,3 +225,14 @@ def test_claim_page_and_workbench_render_every_state(client, signed_in, draft_cl
         assert public.status_code == (200 if status == ClaimStatus.PUBLISHED else 404), state
     # Ungraded takes no certainty.
     assert len(states) == len(Verdict.values) * (1 + len(Certainty.values)) - len(Certainty.values)
+
+
+def test_ranking_a_huge_study_against_claims_does_not_fail(make_study):
+    # kb.relevance ranks a new study's title and abstract against a compound's claims; a study
+    # stored before the limits (2.6 MB of abstract) must not make it fail.
+    claim = Claim.objects.create(
+        compound=_compound(), statement="Testolin prevents thromboembolism."
+    )
+    study = make_study(title="Testolin and thromboembolism", abstract=distinct_words(2_600_000))
+    found = likely_claims(claim.compound_id, study)
+    assert [row["claim"] for row in found] in ([], [claim.pk])
