@@ -1,0 +1,114 @@
+"""Two editors save the GRADE judgements of one claim at the same moment, 25 times each, as real
+HTTP requests to a live server (threaded, one database connection per request). Every answer is
+a save (200) or a conflict (409, with the conflict shown); never a 500; and nothing is lost or
+duplicated: each 200 is exactly one new version and one history row, each 409 writes nothing.
+
+The claim and its trial are constructed (tests/conftest.py's draft_claim)."""
+
+import re
+import threading
+from http.cookiejar import CookieJar
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, Request, build_opener
+
+import pytest
+from editor_support import PASSWORD
+
+from kb.models import Claim
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SAVES = 25
+CONFLICT = "Not saved: someone else changed this claim while you were editing it."
+
+
+class Editor:
+    """One signed-in browser session, without the browser: cookies, CSRF token, htmx header."""
+
+    def __init__(self, base: str, username: str):
+        self.base = base
+        self.cookies = CookieJar()
+        self.opener = build_opener(HTTPCookieProcessor(self.cookies))
+        page = self.get("/accounts/login/")
+        self.post("/accounts/login/", {"username": username, "password": PASSWORD}, page)
+
+    def token(self, html: str) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.read().decode()
+
+    def post(self, path: str, data: dict, page: str, htmx: bool = False) -> tuple[int, str]:
+        body = urlencode({**data, "csrfmiddlewaretoken": self.token(page)}, doseq=True).encode()
+        headers = {"Referer": self.base + path}
+        if htmx:
+            headers["HX-Request"] = "true"
+        try:
+            with self.opener.open(Request(self.base + path, body, headers), timeout=30) as reply:
+                return reply.status, reply.read().decode()
+        except HTTPError as error:
+            return error.code, error.read().decode()
+
+
+def judgements_version(html: str) -> int:
+    """The version the judgements form sends next: its input, or the out-of-band one."""
+    tag = re.search(r'<input[^>]*id="grade_version"[^>]*>', html).group(0)
+    return int(re.search(r'value="(\d+)"', tag).group(1))
+
+
+def test_two_editors_posting_25_saves_each_at_once_get_200_or_409_never_500(
+    live_server, draft_claim, editor, second_editor
+):
+    workbench = f"/editor/claims/{draft_claim.pk}/"
+    save = f"{workbench}judgements/"
+    editors = {name: Editor(live_server.url, name) for name in ("edith", "edmund")}
+    pages = {name: e.get(workbench) for name, e in editors.items()}
+    start = threading.Barrier(len(editors))
+    answers: dict[str, list[int]] = {name: [] for name in editors}
+    failures: list[str] = []
+
+    def run(name: str) -> None:
+        editor_session, page = editors[name], pages[name]
+        version = judgements_version(page)
+        start.wait()
+        for number in range(SAVES):
+            status, body = editor_session.post(
+                save,
+                {
+                    "version": version,
+                    "imprecision": "serious",
+                    "imprecision_reason": f"Constructed: save {number} by {name}.",
+                    "large_effect": "0",
+                },
+                page,
+                htmx=True,
+            )
+            answers[name].append(status)
+            if status == 200:
+                version = judgements_version(body)
+            elif status == 409 and CONFLICT in body:
+                page = editor_session.get(workbench)  # reload, as the message asks
+                version = judgements_version(page)
+            else:
+                failures.append(f"{name} save {number}: {status} {body[:200]}")
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in editors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    statuses = [status for name in answers for status in answers[name]]
+    assert len(statuses) == 2 * SAVES
+    assert set(statuses) <= {200, 409}
+    saved = statuses.count(200)
+    claim = Claim.objects.get(pk=draft_claim.pk)
+    # Nothing lost, nothing twice: one version and one history row per accepted save.
+    assert claim.version == draft_claim.version + saved
+    rows = Claim.history.filter(id=claim.pk, history_change_reason__startswith="Judgements")
+    assert rows.count() == saved
+    assert claim.imprecision_reason.startswith("Constructed: save ")
+    print(f"\n{saved} saved, {statuses.count(409)} answered 409, of {len(statuses)}")
