@@ -319,6 +319,27 @@ def test_remove_and_put_back_with_htmx_re_render_the_list(signed_in, compound):
     assert sorted(Appearance.objects.values_list("quote", flat=True)) == sorted(QUOTES[:2])
 
 
+def test_proposed_claims_are_numbered_by_their_order_among_those_kept(signed_in, compound):
+    start(signed_in, compound)
+    removed = post(signed_in, "article-claim-remove", 0, **HTMX).text
+    # The article's second and third sentences are now the first and second proposed claims.
+    first = removed[removed.index('id="proposed-1"') : removed.index('id="proposed-2"')]
+    assert "Proposed claim 1</h3>" in first
+    assert "It also reduces fatigue within two weeks." in first
+    assert "Proposed claim 2</h3>" in removed[removed.index('id="proposed-2"') :]
+    assert "Proposed claim 3" not in removed
+
+
+def test_each_import_field_has_its_label_on_its_own_line(signed_in):
+    page = signed_in.get(reverse("editor:article-import")).text
+    form = page[page.index('aria-label="Article to import"') :]
+    # Every label opens its field's group, so "or upload it" never sits beside the textarea.
+    groups = re.findall(r'<div class="field">\s*<label[^>]*for="id_(\w+)"', form)
+    assert groups[:3] == ["text", "file", "url"]
+    css = (Path(__file__).resolve().parents[1] / "static" / "kb.css").read_text()
+    assert ".field > label { display: block; }" in css
+
+
 def test_every_form_works_without_javascript(signed_in, compound):
     start(signed_in, compound)
     edited = post(signed_in, "article-claim", 0, {"c0-quote": "Edited quote.", "c0-kind": "safety"})

@@ -116,6 +116,9 @@ def preview(
             }
         )
     kept = [row for row in rows if not row["removed"]]
+    # Proposed claims are numbered by their order among those kept, as the list shows them.
+    for number, row in enumerate(kept, start=1):
+        row["number"] = number
     return {
         "pending": current,
         "article": article,
