@@ -175,6 +175,11 @@ def _int(value, default: int) -> int:
 
 _BULLET_LINE = re.compile(r"^\s*[•●▪◦‣∙·○■□➢➤►▶✓✔*\u2013\u2014-]\s+(.*)$")
 NUMBER_LINE = re.compile(r"^\s*(?:(\d{1,3})[.)]|\[(\d{1,3})\])\s+(.*)$")
+REFERENCE_HEADING = re.compile(
+    r"^\W*(?:references?|sources?|bibliography|citations?|works cited|literature|"
+    r"further reading|footnotes|notes|studies cited)\b",
+    re.I,
+)
 TERMINAL = re.compile(r"[.!?:;…][\"'\u201d\u2019)\]]*$")
 
 
@@ -184,16 +189,31 @@ def text_blocks(text: str) -> list[Block]:
     hard-wrapped text reads as one paragraph)."""
     blocks: list[Block] = []
     group: list[str] = []
+    in_references = False
     for line in [*text.splitlines(), ""]:
         if line.strip():
             group.append(line)
             continue
         if not group:
             continue
+        # Text copied from a browser: a heading sits right above its text, with no blank line.
+        if (
+            len(group) > 1
+            and len(group[0].strip()) <= 80
+            and not TERMINAL.search(group[0])
+            and not (_BULLET_LINE.match(group[0]) or NUMBER_LINE.match(group[0]))
+            and group[1].strip()[:1].isupper()
+        ):
+            heading = collapse(group.pop(0))
+            blocks.append(Block("heading", heading))
+            in_references = bool(REFERENCE_HEADING.match(heading))
         units: list[Block] = []
         for raw in group:
             bullet, numbered = _BULLET_LINE.match(raw), NUMBER_LINE.match(raw)
-            if bullet:
+            if in_references and not (bullet or numbered) and raw.strip()[:1].isupper():
+                # A reference list whose numbers were lost in copying: one entry per line.
+                units.append(Block("item", collapse(raw)))
+            elif bullet:
                 units.append(Block("item", collapse(bullet.group(1))))
             elif numbered:
                 number = int(numbered.group(1) or numbered.group(2))
@@ -219,4 +239,5 @@ def text_blocks(text: str) -> list[Block]:
             first.kind, first.text = "heading", collapse(group[0])
         blocks.extend(units)
         group = []
+        in_references = False  # only lines pasted right under the heading lost their numbers
     return blocks

@@ -72,7 +72,8 @@ _KIND_WORDS = [
     (
         ClaimKind.SAFETY,
         r"side[- ]effects?|adverse|safety|\bsafe\b|toxic|contraindicat|interact|\brisks?\b|"
-        r"\bharm|death|dying|mortality|seizure|allerg|caution|sensitiv|reactions?|tolerat\w*",
+        r"\bharm|death|dying|mortality|seizure|allerg|caution|sensitiv|reactions?|tolerat\w*|"
+        r"headaches?|dizz\w*|nausea|vomit\w*|insomnia|\brash",
     ),
     (
         ClaimKind.REGULATORY,
@@ -96,20 +97,46 @@ _KIND_WORDS = [
         ClaimKind.BENEFIT,
         r"improv\w*|enhanc\w*|benefi\w*|reduc\w*|increas\w*|protect\w*|promot\w*|help\w*|"
         r"support\w*|boost\w*|better|efficac\w*|effective\w*|outcomes?|recover\w*|treat\w*|"
-        r"therap\w*|slow\w*|prevent\w*|restor\w*|memory|cognit\w*|focus|mood",
+        r"therap\w*|slow\w*|prevent\w*|restor\w*|memory|cognit\w*|focus|mood|"
+        r"\bcur(?:es?|ed|ing)\b|feels? the difference|first choice|nootropic|"
+        r"works? for (?:everyone|anyone|all)\b",
     ),
 ]
 _KIND_RES = [(kind, re.compile(words, re.I)) for kind, words in _KIND_WORDS]
 _CLAIM_CUE = re.compile(
     "|".join(f"(?:{words})" for _, words in _KIND_WORDS)
     + r"|effects?\b|neur\w*|brain|onset|within|weeks?|hours?|compared|unlike|than\b|"
-    r"nootropic\w*|studies|shown|suggest\w*|users?\b|patients?\b",
+    r"nootropic\w*|studies|shown|suggest\w*|users?\b|patients?\b"
+    # Sweeping promises with no hedge and no citation are still claims.
+    r"|\bcur(?:es?|ed|ing)\b|\bguarantee\w*|\beveryone\b|\banyone\b|\bfirst choice\b|"
+    r"\bthe best\b|\bmost effective\b|\bworks? for\b|\bdisease\b|\binjur\w*",
+    re.I,
+)
+
+
+# Outcomes that read like harms but are claimed as effects: fewer deaths is a benefit ("lowers
+# mortality", "does not reduce deaths" claims the same outcome), and neurons spared from dying
+# or inflammation is how it would work, not a side effect.
+_FEWER_DEATHS = re.compile(
+    r"\b(?:reduc\w*|lower\w*|prevent\w*|decreas\w*|cut\w*|fewer|less likely to die)\b"
+    r"[^.;]{0,40}\b(?:deaths?|dying|die|mortality)\b",
+    re.I,
+)
+_NEUROPROTECTION = re.compile(
+    r"\bneuro-?protect\w*|\b(?:nerve|neuronal|nerve cell|brain cell|cell) death\b|"
+    r"\bneuroinflammation\b|\bapoptosis\b|\bprotects? (?:neurons|nerve cells|brain cells)\b",
     re.I,
 )
 
 
 def suggest_kind(sentence: str, context: str = "") -> str:
     """A first guess at the claim's kind, for the editor to confirm."""
+    if _NEUROPROTECTION.search(sentence) and not re.search(
+        r"side[- ]effects?|adverse", sentence, re.I
+    ):
+        return ClaimKind.MECHANISM.value
+    if _FEWER_DEATHS.search(sentence):
+        return ClaimKind.BENEFIT.value
     for text in (sentence, context):
         for kind, pattern in _KIND_RES:
             if pattern.search(text):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from kb.articles.blocks import GENERIC_LINK_TEXT, NUMBER_LINE, URLISH_TEXT
+from kb.articles.blocks import GENERIC_LINK_TEXT, NUMBER_LINE, REFERENCE_HEADING, URLISH_TEXT
 from kb.articles.find_ids import (
     INLINE_ID,
     NONE,
@@ -19,11 +19,7 @@ from kb.articles.find_ids import (
 from kb.articles.model import Block, Link, ListedReference
 from kb.articles.text import SENTINEL, plain, render_links, sentinel
 
-_REFERENCE_HEADING = re.compile(
-    r"^\W*(?:references?|sources?|bibliography|citations?|works cited|literature|"
-    r"further reading|footnotes|notes|studies cited)\b",
-    re.I,
-)
+_BACK_LINK = re.compile(r"\s*[\u21a9\u21b5\u2934\u2191][\ufe0e\ufe0f]?")
 _CITATION_LIKE = re.compile(
     r"\b10\.\d{4,9}/|\bpmid\b|pubmed|doi\.org|\bet al\b"
     r"|\b(?:19|20)\d{2}\b.*\b\d+\s*[-\u2013]\s*\d+",
@@ -52,7 +48,7 @@ def split_reference_section(blocks: list[Block], links: list[Link]) -> tuple[int
     Whatever follows the reference list (author bio, comments) is not body text.
     """
     for i, block in enumerate(blocks):
-        if block.kind == "heading" and _REFERENCE_HEADING.match(plain(block.text)):
+        if block.kind == "heading" and REFERENCE_HEADING.match(plain(block.text)):
             j = i + 1
             while j < len(blocks) and (
                 blocks[j].kind == "item"
@@ -95,6 +91,7 @@ def parse_references(
     for position, block in enumerate(blocks, start=1):
         hrefs = [links[int(p[1:])].href for p in SENTINEL.findall(block.text) if p[1:].isdigit()]
         text = plain(render_links(block.text, links))
+        text = _BACK_LINK.sub("", text).strip()  # a footnote's "↩︎" back to the text
         number = block.number
         numbered = re.match(r"^\s*(?:\[(\d{1,3})\]|(\d{1,3})[.)])\s+", text)
         if numbered:
