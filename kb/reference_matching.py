@@ -169,15 +169,18 @@ def ecitmatch_suggestion(citation: Citation, client: EutilsClient) -> OnlineSugg
     None when the citation lacks them or PubMed finds none (or several)."""
     if not (citation.journal and citation.year and citation.volume and citation.first_page):
         return None
-    entry = {
-        "journal_title": citation.journal.lower(),
-        "year": str(citation.year),
-        "volume": citation.volume,
-        "first_page": citation.first_page,
-        "author_name": fold(citation.first_author),
-        "key": "ref",
-    }
-    body = client._read(lambda: Entrez.ecitmatch(db="pubmed", bdata=[entry], **client._params()))
+    # ECitMatch's own format, "journal|year|volume|first page|author|key|": given as a string,
+    # Bio.Entrez passes the client's tool, email and API key along with it.
+    fields = [
+        fold(citation.journal),
+        str(citation.year),
+        citation.volume,
+        citation.first_page,
+        fold(citation.first_author),
+        "ref",
+    ]
+    bdata = "|".join(field.replace("|", " ") for field in fields) + "|"
+    body = client._read(lambda: Entrez.ecitmatch(db="pubmed", bdata=bdata, **client._params()))
     return parse_ecitmatch(body)
 
 

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.articles import extract_article
+from kb.articles import ArticleError, extract_article
 from kb.articles.find_ids import Identifiers, identifiers_from_text, identifiers_from_url
 from kb.models import Compound, Reference
 from kb.selectors import stored_studies
@@ -167,3 +167,29 @@ def test_two_studies_cannot_share_a_pmcid(db):
     Study.objects.create(pmid="28775130", title="Two", pmcid="")
     Study.objects.create(pmid="23121403", title="Three", pmcid="")
     assert Study.objects.count() == 3
+
+
+_PAGE_PIECES = st.sampled_from(
+    [
+        "<p>", "</p>", "<h2>References</h2>", "<ol>", "<li>", "</li>", "</ol>", "<sup>1</sup>",
+        "[1]", "(2)", " Cerebrolysin improves memory. ", "doi:10.1038/srep16696 ",
+        "https://pubmed.ncbi.nlm.nih.gov/27797938/ ", "PMCID: PMC5442267 ", "\n\n", "References\n",
+        "1. ", "<a href='https://doi.org/10.1038/srep16696'>", "</a>", "$69 ", "Buy now ",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PAGE_PIECES | st.text(max_size=20), max_size=30))
+def test_any_page_gives_an_article_or_a_clear_error_never_a_duplicate_reference(pieces):
+    try:
+        article = extract_article("".join(pieces))
+    except ArticleError as exc:
+        message = str(exc)  # a clear error: says what is wrong
+        article = None
+    if article is None:
+        assert message.endswith(".")
+        return
+    numbers = [r.number for r in article.references]
+    assert len(numbers) == len(set(numbers))
+    assert all(n in numbers for c in article.claims for n in c.references)

@@ -144,7 +144,8 @@ def test_online_suggestions_from_ecitmatch_and_crossref(demo):
         crossref=CrossrefClient(transport=Transport(opener=crossref_net, sleep=lambda s: None)),
     ).source
     assert "ecitmatch.cgi" in pubmed_net.urls[0]
-    assert "bdata=int+j+stroke|2013|8|95|lang|ref" in pubmed_net.urls[0]
+    assert "bdata=int+j+stroke|2013|8|95|lang|ref|" in pubmed_net.urls[0]
+    assert "tool=evidence-kb" in pubmed_net.urls[0]
     assert "query.bibliographic=Lang+W" in crossref_net.urls[0]
     reference = Reference.objects.get(source=source)
     assert reference.study is None  # online finds are suggestions, never resolutions

@@ -89,7 +89,11 @@ def parse_references(
     references: list[ListedReference] = []
     seen: set[int] = set()
     for position, block in enumerate(blocks, start=1):
-        hrefs = [links[int(p[1:])].href for p in SENTINEL.findall(block.text) if p[1:].isdigit()]
+        hrefs = [
+            links[int(p[1:])].href
+            for p in SENTINEL.findall(block.text)
+            if p[:1] == "l" and p[1:].isdigit()  # "n3" is a numeric marker, not a link
+        ]
         text = plain(render_links(block.text, links))
         text = _BACK_LINK.sub("", text).strip()  # a footnote's "↩︎" back to the text
         number = block.number
