@@ -653,3 +653,15 @@ class PublicChange(models.Model):
     @property
     def verdict_changed(self) -> bool:
         return self.old_verdict is not None and self.old_verdict != self.new_verdict
+
+
+class SavedPreview(models.Model):
+    """An article preview that has been saved, by its token: the database refuses a second save
+    of the same preview (the Save button sent twice, e.g. a double click without JavaScript),
+    so an article's source and claims are never stored twice."""
+
+    token = models.CharField(max_length=40, unique=True)
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Preview {self.token} saved {self.saved_at:%Y-%m-%d %H:%M}"

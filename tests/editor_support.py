@@ -8,7 +8,12 @@ database (transactional and browser tests) remove them, so the `roles` fixture g
 again from the same definition before each test that needs them.
 """
 
+import re
+from http.cookiejar import CookieJar
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
@@ -48,3 +53,33 @@ def weigh(client, claim, evidence, **fields):
     data = {f"{prefix}-version": Claim.objects.get(pk=claim.pk).version}
     data.update({f"{prefix}-{name}": value for name, value in fields.items()})
     return client.post(url("update-evidence", claim, evidence.pk), data, **HTMX)
+
+
+class LiveSession:
+    """A signed-in session against a live server, without a browser: cookies, the CSRF token
+    from the page last read, the htmx header when asked. Safe to use from several threads."""
+
+    def __init__(self, base: str, username: str):
+        self.base = base
+        self.cookies = CookieJar()
+        self.opener = build_opener(HTTPCookieProcessor(self.cookies))
+        page = self.get("/accounts/login/")
+        self.post("/accounts/login/", {"username": username, "password": PASSWORD}, page)
+
+    def token(self, html: str) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.read().decode()
+
+    def post(self, path: str, data: dict, page: str, htmx: bool = False) -> tuple[int, str]:
+        body = urlencode({**data, "csrfmiddlewaretoken": self.token(page)}, doseq=True).encode()
+        headers = {"Referer": self.base + path}
+        if htmx:
+            headers["HX-Request"] = "true"
+        try:
+            with self.opener.open(Request(self.base + path, body, headers), timeout=30) as reply:
+                return reply.status, reply.read().decode()
+        except HTTPError as error:
+            return error.code, error.read().decode()

@@ -7,49 +7,16 @@ The claim and its trial are constructed (tests/conftest.py's draft_claim)."""
 
 import re
 import threading
-from http.cookiejar import CookieJar
-from urllib.error import HTTPError
-from urllib.parse import urlencode
-from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import pytest
-from editor_support import PASSWORD
+from editor_support import LiveSession
 
-from kb.models import Claim
+from kb.models import Appearance, Claim, Source
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SAVES = 25
 CONFLICT = "Not saved: someone else changed this claim while you were editing it."
-
-
-class Editor:
-    """One signed-in browser session, without the browser: cookies, CSRF token, htmx header."""
-
-    def __init__(self, base: str, username: str):
-        self.base = base
-        self.cookies = CookieJar()
-        self.opener = build_opener(HTTPCookieProcessor(self.cookies))
-        page = self.get("/accounts/login/")
-        self.post("/accounts/login/", {"username": username, "password": PASSWORD}, page)
-
-    def token(self, html: str) -> str:
-        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=30) as response:
-            return response.read().decode()
-
-    def post(self, path: str, data: dict, page: str, htmx: bool = False) -> tuple[int, str]:
-        body = urlencode({**data, "csrfmiddlewaretoken": self.token(page)}, doseq=True).encode()
-        headers = {"Referer": self.base + path}
-        if htmx:
-            headers["HX-Request"] = "true"
-        try:
-            with self.opener.open(Request(self.base + path, body, headers), timeout=30) as reply:
-                return reply.status, reply.read().decode()
-        except HTTPError as error:
-            return error.code, error.read().decode()
 
 
 def judgements_version(html: str) -> int:
@@ -63,7 +30,7 @@ def test_two_editors_posting_25_saves_each_at_once_get_200_or_409_never_500(
 ):
     workbench = f"/editor/claims/{draft_claim.pk}/"
     save = f"{workbench}judgements/"
-    editors = {name: Editor(live_server.url, name) for name in ("edith", "edmund")}
+    editors = {name: LiveSession(live_server.url, name) for name in ("edith", "edmund")}
     pages = {name: e.get(workbench) for name, e in editors.items()}
     start = threading.Barrier(len(editors))
     answers: dict[str, list[int]] = {name: [] for name in editors}
@@ -112,3 +79,48 @@ def test_two_editors_posting_25_saves_each_at_once_get_200_or_409_never_500(
     assert rows.count() == saved
     assert claim.imprecision_reason.startswith("Constructed: save ")
     print(f"\n{saved} saved, {statuses.count(409)} answered 409, of {len(statuses)}")
+
+
+PREVIEW_TEXT = """Examplamine for memory
+
+Examplamine improves short-term memory in adults (1).
+
+References
+1. Trial of examplamine in adults. Constructed J. 2020;1:1-9. doi:10.5555/example.0001
+"""  # constructed, as in tests/test_editor_articles.py
+
+
+def test_the_article_save_sent_twice_at_once_stores_the_article_once(
+    live_server, editor, make_compound
+):
+    compound = make_compound(name="Examplamine")
+    session = LiveSession(live_server.url, "edith")
+    form = session.get("/editor/articles/import/")
+    status, _ = session.post(
+        "/editor/articles/import/preview/",
+        {"text": PREVIEW_TEXT, "fmt": "auto", "compound": compound.pk},
+        form,
+    )
+    assert status == 200
+    review = session.get("/editor/articles/import/review/")
+    token = re.search(r'name="token" value="([^"]+)"', review).group(1)
+    start = threading.Barrier(2)
+    answers = []
+
+    def click_save():
+        start.wait()
+        answers.append(
+            session.post(
+                "/editor/articles/import/save/", {"token": token, "compound": compound.pk}, review
+            )[0]
+        )
+
+    threads = [threading.Thread(target=click_save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 200]  # both end on a page (after their redirects)
+    assert Source.objects.count() == 1
+    assert Appearance.objects.filter(quote__startswith="Examplamine improves").count() == 1
+    assert Claim.objects.filter(compound=compound).count() == 1

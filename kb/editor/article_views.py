@@ -9,6 +9,7 @@ with htmx, gets back only the changed part of editor/article_import.html.
 """
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -23,7 +24,13 @@ from kb.editor.preview import placements, preview, propose
 from kb.editor.views import editor_required
 from kb.models import Compound, ReferenceSuggestion
 from kb.partials import render_partial
-from kb.services.articles import confirm_suggestion, references_to_fetch, save_article
+from kb.services.articles import (
+    AlreadySaved,
+    claim_preview,
+    confirm_suggestion,
+    references_to_fetch,
+    save_article,
+)
 from kb.services.errors import Refused
 from kb.tasks import start_article_import
 from studies.models import Job
@@ -246,13 +253,31 @@ def save(request):
             "its claims. Check where each goes, then save again. Nothing was saved.",
         )
         return redirect(_review_url("proposed-claims"))
-    if form.cleaned_data["fetch"] and references_to_fetch(article):
-        # Fetching the cited studies may take minutes: a background job does it and saves; its
-        # page shows the progress, then the same summary.
-        job = start_article_import(
-            article, compound=compound, placements=placements(current), user=request.user
-        )
+    fetch = form.cleaned_data["fetch"] and references_to_fetch(article)
+    try:
+        # The preview's token is claimed in the same transaction as the save (or the job that
+        # will save): a second Save of the same preview is refused, never stored twice.
+        with transaction.atomic():
+            claim_preview(current.token)
+            if fetch:
+                # Fetching the cited studies may take minutes: a background job does it and
+                # saves; its page shows the progress, then the same summary.
+                job = start_article_import(
+                    article, compound=compound, placements=placements(current), user=request.user
+                )
+            else:
+                result = save_article(
+                    article, compound=compound, placements=placements(current), user=request.user
+                )
+    except AlreadySaved as exc:
+        messages.info(request, str(exc))
+        return redirect("editor:queue")
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return redirect(_review_url("proposed-claims"))
+    if fetch:
         pending_store.discard(request.session)
+        job.refresh_from_db()  # it may have run once the transaction committed
         if job.status != Job.Status.SUCCEEDED:
             return redirect("editor:job", pk=job.pk)
         # Done already (a worker was quick, or tasks run immediately): as without fetching.
@@ -260,13 +285,6 @@ def save(request):
         for note in job.result["problems"]:
             messages.warning(request, note)
         return redirect(f"{reverse('editor:queue')}?source={job.result['source']}")
-    try:
-        result = save_article(
-            article, compound=compound, placements=placements(current), user=request.user
-        )
-    except Refused as exc:
-        messages.error(request, str(exc))
-        return redirect(_review_url("proposed-claims"))
     pending_store.discard(request.session)
     messages.success(request, result.summary())
     for note in result.notes:

@@ -20,7 +20,7 @@ unresolved and a note in the result says so. A reference without an identifier s
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from kb import reference_matching, selectors, topics
 from kb.articles import Article
@@ -32,6 +32,7 @@ from kb.models import (
     Evidence,
     Reference,
     ReferenceSuggestion,
+    SavedPreview,
     Source,
     SourceConflict,
     Topic,
@@ -395,3 +396,21 @@ def confirm_suggestion(suggestion_id: int, *, user) -> Reference:
             grades.ask_for_rereview(claim)
     grades.regrade_all(touched.values(), user=user, reason="Reference matched to its study")
     return reference
+
+
+class AlreadySaved(Refused):
+    """The preview was saved before (this is the second of two Saves)."""
+
+
+def claim_preview(token: str) -> None:
+    """Record that the preview with this token is being saved, in the caller's transaction;
+    AlreadySaved when it has been saved already. A second save sent at the same moment waits on the
+    unique token until the first commits, then is refused: nothing is stored twice."""
+    try:
+        with transaction.atomic():
+            SavedPreview.objects.create(token=token)
+    except IntegrityError:
+        raise AlreadySaved(
+            "This preview has already been saved (the Save button was sent twice); "
+            "nothing was saved again."
+        ) from None
