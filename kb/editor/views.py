@@ -459,7 +459,7 @@ def override_verdict(request, pk):
 
 
 def _status_change(service, done: str):
-    """A view for a one-button change of the claim's state (grade, publish, unpublish)."""
+    """A view for a one-button change of the claim's state (mark graded, unpublish)."""
 
     @require_POST
     @editor_required
