@@ -85,7 +85,8 @@ def render(news: list[CompoundNews], site_url: str) -> str:
                 + f"\n  {site_url}{claim.get_absolute_url()}"
                 for claim, change in item.verdicts
             ]
-        lines.append("")
+        feed = reverse("compound-changes-feed", args=[compound.slug])
+        lines += [f"Readers' Atom feed of its verdict changes: {site_url}{feed}", ""]
     lines.append(f"Stop following a compound on {site_url}{reverse('editor:inbox')}")
     return "\n".join(lines)
 

@@ -59,6 +59,10 @@ def test_the_digest_tells_a_follower_of_new_evidence_and_changed_verdicts(demo, 
     assert "Verdicts changed:" in message.body
     assert f"- {claim.statement}: " in message.body
     assert f"/claims/{claim.pk}/" in message.body
+    assert (
+        "Atom feed of its verdict changes: http://127.0.0.1:8000/compounds/cerebrolysin/changes/feed/"
+        in (message.body)
+    )
 
     # Sent once: the next digest starts where this one ended.
     assert send_digests(until=timezone.now()) == 0
