@@ -43,7 +43,7 @@ def _appearance_json(appearance) -> dict:
     }
 
 
-def _claim_json(claim) -> dict:
+def claim_json(claim) -> dict:
     """A claim from kb.selectors.claims_with_appearances: the proposition and its grade, every
     sentence that makes it (by source, then place on the page) and its evidence in ladder
     order."""
@@ -66,7 +66,7 @@ def compound_document(compound) -> dict:
     return {
         "slug": compound.slug,
         "name": compound.name,
-        "claims": [_claim_json(claim) for claim in claims],
+        "claims": [claim_json(claim) for claim in claims],
     }
 
 
@@ -82,7 +82,7 @@ def compound_document_text(compound) -> Iterator[str]:
         chunk_size=selectors.CLAIMS_PER_CHUNK
     )
     for number, claim in enumerate(claims):
-        yield (", " if number else "") + json.dumps(_claim_json(claim), cls=DjangoJSONEncoder)
+        yield (", " if number else "") + json.dumps(claim_json(claim), cls=DjangoJSONEncoder)
     yield "]}"
 
 

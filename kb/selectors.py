@@ -287,13 +287,14 @@ class CitationSite:
 @dataclass(frozen=True)
 class SourceAudit:
     appearances: list[Appearance]
-    sites: list[CitationSite]
+    sites: list[CitationSite]  # in the sentences of claims the user may see
+    total_sites: int  # every citation site of the page, whoever may see its claims
 
 
 def source_audit(source, user) -> SourceAudit:
     """The source's appearances the user may see, in page order (each with its claim, topic and
     citations), and every citation site with the stance the claim's evidence gives the cited
-    study: four queries however many sentences and citations the page has."""
+    study: five queries however many sentences and citations the page has."""
     appearances = list(
         appearances_in_order(
             Appearance.objects.filter(source=source, claim__in=visible_claims(user))
@@ -315,7 +316,8 @@ def source_audit(source, user) -> SourceAudit:
         for appearance in appearances
         for citation in appearance.citations.all()
     ]
-    return SourceAudit(appearances=appearances, sites=sites)
+    total = Citation.objects.filter(appearance__source=source).count()
+    return SourceAudit(appearances=appearances, sites=sites, total_sites=total)
 
 
 def search_stored(text: str, *, limit: int = 20) -> list[Study]:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    "ninja",
     "django_htmx",
     "simple_history",
     "django_tasks_db",
@@ -173,6 +174,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", "") or BASE_DIR / "staticfiles")
+# Where `manage.py export_kb` writes the bulk dumps that /data/ offers.
+DATA_EXPORT_DIR = Path(os.environ.get("DATA_EXPORT_DIR", "") or BASE_DIR / "data-exports")
 # Production serves `collectstatic`'s output under hashed, compressed names; development and the
 # tests serve the source files (STATIC_MANIFEST=0), so they need no collectstatic.
 STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)

@@ -9,7 +9,7 @@ from studies.models import Study
 
 class PagesSitemap(Sitemap):
     def items(self):
-        return ["home", "methodology", "changes"]
+        return ["home", "methodology", "changes", "data"]
 
     def location(self, item):
         return reverse(item)

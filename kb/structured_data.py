@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from kb.grading import verdict_words
@@ -32,7 +31,8 @@ _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"
 
 
 def json_ld(data: dict) -> SafeString:
-    """A JSON-LD block. Imported text (titles, quotes) is escaped so it cannot end the script."""
+    """A JSON-LD block. Imported text (titles, quotes) is escaped so it cannot end the script:
+    the one place outside the methodology that marks text safe (tests/test_security.py)."""
     text = json.dumps(data, ensure_ascii=False, indent=1).translate(_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308
 
@@ -136,8 +136,9 @@ def scholarly_article(study, absolute) -> dict:
     return data
 
 
-def highwire_meta(study) -> SafeString:
-    """Highwire Press tags, one per value (an author per tag), as Google Scholar asks."""
+def highwire_meta(study) -> list[tuple[str, str]]:
+    """Highwire Press tags as (name, content), one per value (an author per tag), as Google
+    Scholar asks; the template writes them, escaped."""
     tags = [("citation_title", study.title)]
     for author in study.authors:
         if author.get("collective"):
@@ -165,4 +166,4 @@ def highwire_meta(study) -> SafeString:
         tags.append(("citation_pmid", study.pmid))
     if study.language:
         tags.append(("citation_language", study.language))
-    return format_html_join("\n", '<meta name="{}" content="{}">', tags) or format_html("")
+    return tags

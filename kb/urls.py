@@ -4,7 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from kb import api, exports, feeds, health, search, views
+from kb import api, api_v1, exports, feeds, health, search, views
 from kb.editor import views as editor_views
 from kb.sitemaps import SITEMAPS
 
@@ -29,7 +29,11 @@ urlpatterns = [
         "sitemap.xml", require_safe(sitemap_views.sitemap), {"sitemaps": SITEMAPS}, name="sitemap"
     ),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("data/", views.data, name="data"),
+    path("data/<str:name>", views.data_file, name="data-file"),
     path("api/compounds/<slug:slug>/", api.compound, name="api-compound"),
+    path("api/v1/", api_v1.index, name="api-v1-index"),
+    path("api/v1/", api_v1.urls()),
     path("search/", search.search_page, name="search"),
     path("compounds/<slug:slug>/claims.csv", exports.compound_claims_csv, name="claims-csv"),
     path("compounds/<slug:slug>/claims.json", exports.compound_claims_json, name="claims-json"),

@@ -2,8 +2,9 @@
 
 from collections import Counter
 
+from django.conf import settings
 from django.core.paginator import Page
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from kb import grading, history, paginator, roles, selectors, structured_data
+from kb import data_export, grading, history, paginator, roles, selectors, structured_data
 from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source, Topic
 from kb.page_cache import public_page
@@ -48,6 +49,27 @@ def changes(request, slug=None):
         "changes": history.site_changelog(compound=compound, limit=200),
     }
     return TemplateResponse(request, "kb/changes.html", context)
+
+
+@require_safe
+def data(request):
+    """Bulk data: the latest dump of everything published, the API and per-compound files."""
+    latest = data_export.latest_dump(settings.DATA_EXPORT_DIR)
+    context = {
+        "latest": latest,
+        "size": latest.stat().st_size if latest else None,
+        "compounds": selectors.compounds_with_counts(request.user),
+    }
+    return TemplateResponse(request, "kb/data.html", context)
+
+
+@require_safe
+def data_file(request, name):
+    """One dump, by its exact file name: nothing else in the directory is reachable."""
+    path = settings.DATA_EXPORT_DIR / name
+    if not data_export.NAME.match(name) or not path.is_file():
+        raise Http404("No such dump.")
+    return FileResponse(path.open("rb"), as_attachment=True, content_type="application/gzip")
 
 
 ROBOTS = """User-agent: *
@@ -216,6 +238,7 @@ def source_detail(request, pk):
     context = {
         "source": source,
         "sites": audit.sites,
+        "total_sites": audit.total_sites,
         "appearances": audit.appearances,
         "claim_count": len({appearance.claim_id for appearance in audit.appearances}),
         "stance_totals": stance_totals,

@@ -498,7 +498,8 @@ def test_source_page_lists_its_sentences_in_page_order_with_the_citation_audit(
         (appearances[1].pk, repeated["trial"], "supports", "Backs it"),
     ]
     text = response.text
-    assert "Of this page's 2 citations, 2 have been weighed" in text
+    counted = "This page has 2 citation sites (a reference cited by a sentence). Of them, 2 have"
+    assert f"{counted} been weighed" in text
     assert "<strong>1 supports it</strong> and 0 partially." in text
     start = text.index('<table class="audit">')
     audit = text[start : text.index("</table>", start)]

@@ -163,6 +163,14 @@ class World:
             return self.claim.pk  # the claim pages, its history and every workbench URL
         if key == "evidence_pk":
             return self.evidence.pk
+        if key == "claim_id":  # API v1
+            return self.claim.pk
+        if key == "study_id":
+            return self.study.pk
+        if key == "source_id":
+            return self.source.pk
+        if key == "name" and name == "data-file":
+            return "evidence-kb-20260101T000000Z.jsonl.gz"  # no such dump: a 404
         if key == "appearance_pk":
             return self.claim.appearances.get().pk
         if key == "index":

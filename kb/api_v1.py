@@ -1,0 +1,382 @@
+"""The open, read-only API v1 (django-ninja): compounds, claims, studies, sources and search,
+published content only, paginated, with its OpenAPI schema at /api/v1/openapi.json and a docs
+page at /api/v1/docs (Swagger UI served from django-ninja's own static files, under our CSP).
+
+The older GET /api/compounds/<slug>/ (kb.api) keeps its contract."""
+
+from collections import Counter
+from datetime import datetime
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_safe
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
+
+from kb import grading, search, selectors
+from kb.models import Appearance, Claim, Evidence, Source
+from kb.vocabulary import Flag, Stance, Verdict
+from studies.identifiers import normalise_doi, normalise_pmid
+from studies.models import Study, heavy_fields
+
+api = NinjaAPI(
+    title="Evidence KB API",
+    version="1",
+    description="Read-only access to published claims, their verdicts and the studies behind "
+    "them. Every list is paginated (`page`, `page_size` up to 100).",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    # The schema and docs page are read-only like the rest: other methods get 405.
+    docs_decorator=require_safe,
+)
+
+
+@require_safe
+def index(request):
+    """GET /api/v1/: where everything is (routed ahead of django-ninja's own root)."""
+    base = request.build_absolute_uri("/api/v1/")
+    names = ("compounds", "claims", "studies/lookup", "search", "openapi.json", "docs")
+    return JsonResponse({name: base + name for name in names})
+
+
+class Pages(PageNumberPagination):
+    class Input(PageNumberPagination.Input):
+        page_size: int = 50
+
+    max_page_size = 100
+
+
+# --- schemas ----------------------------------------------------------------------------------
+# Schemas read the model objects the endpoints return; a resolver builds what is not a field.
+
+
+def _absolute(obj, context) -> str:
+    return context["request"].build_absolute_uri(obj.get_absolute_url())
+
+
+class CompoundOut(Schema):
+    slug: str
+    name: str
+    aliases: list[str]
+    summary: str
+    published_claims: int
+    url: str
+
+    @staticmethod
+    def resolve_url(obj, context):
+        return _absolute(obj, context)
+
+
+class VerdictCount(Schema):
+    verdict: str
+    words: str
+    claims: int
+
+
+class CompoundDetail(CompoundOut):
+    regulatory_notes: str
+    verdicts: list[VerdictCount]
+
+
+class ClaimOut(Schema):
+    id: int
+    compound: str
+    statement: str
+    topic: str | None
+    kind: str
+    verdict: str
+    verdict_words: str
+    certainty: str | None
+    flags: list[str]
+    graded_at: datetime | None
+    url: str
+
+    @staticmethod
+    def resolve_compound(obj):
+        return obj.compound.slug
+
+    @staticmethod
+    def resolve_topic(obj):
+        return obj.topic.slug if obj.topic else None
+
+    @staticmethod
+    def resolve_url(obj, context):
+        return _absolute(obj, context)
+
+
+class StudyBrief(Schema):
+    id: int
+    title: str
+    doi: str | None
+    pmid: str | None
+    year: int | None
+    design: str | None
+    retracted: bool
+    url: str
+
+    @staticmethod
+    def resolve_url(obj, context):
+        return _absolute(obj, context)
+
+
+class EvidenceOut(Schema):
+    study: StudyBrief
+    stance: str | None
+    indirectness: list[str]
+    harm: bool
+    note: str
+
+
+class AppearanceOut(Schema):
+    id: int
+    quote: str
+    source_id: int
+    source_title: str
+    source_url: str | None
+    flags: list[str]
+
+    @staticmethod
+    def resolve_source_title(obj):
+        return obj.source.title
+
+    @staticmethod
+    def resolve_source_url(obj):
+        return obj.source.url
+
+
+class ClaimDetail(ClaimOut):
+    rationale: str
+    summary_sentence: str
+    evidence: list[EvidenceOut]
+    appearances: list[AppearanceOut]
+
+    @staticmethod
+    def resolve_evidence(obj):
+        return obj.evidence_list
+
+    @staticmethod
+    def resolve_appearances(obj):
+        return sorted(obj.appearances.all(), key=lambda a: (a.source_id, a.position or 0))
+
+
+class StudyOut(StudyBrief):
+    journal: str
+    volume: str
+    issue: str
+    pages: str
+    authors: list[dict]
+    abstract: str
+    publication_types: list[str]
+    claims: list[int]
+
+    @staticmethod
+    def resolve_claims(obj):
+        return sorted({ev.claim_id for ev in obj.evidence.all() if ev.claim.status == "published"})
+
+
+class AuditOut(Schema):
+    citation_sites: int
+    in_published_claims: int
+    weighed: int
+    by_stance: dict[str, int]
+
+
+class SourceOut(Schema):
+    id: int
+    title: str
+    url: str | None
+    publisher: str
+    published_on: str | None
+    audit: AuditOut
+
+
+class SearchOut(Schema):
+    claims: list[ClaimOut]
+    studies: list[StudyBrief]
+
+
+class ClaimFilters(Schema):
+    compound: str | None = None
+    verdict: str | None = None
+    topic: str | None = None
+    kind: str | None = None
+    flag: str | None = None
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+
+def _published_claims():
+    return Claim.objects.published().select_related("compound", "topic")
+
+
+def _compounds():
+    return selectors.compounds_with_counts(AnonymousUser())
+
+
+def _check(value, allowed, what):
+    if value is not None and value not in allowed:
+        raise HttpError(400, f"Unknown {what} {value!r}; expected one of: {', '.join(allowed)}")
+
+
+@api.get("/compounds", response=list[CompoundOut], tags=["compounds"])
+@paginate(Pages)
+def list_compounds(request):
+    """Every compound with its number of published claims."""
+    return _compounds()
+
+
+@api.get("/compounds/{slug}", response=CompoundDetail, tags=["compounds"])
+def compound_detail(request, slug: str):
+    """A compound and how many of its published claims have each verdict."""
+    compound = get_object_or_404(_compounds(), slug=slug)
+    counts = Counter(
+        (verdict, certainty is None)
+        for verdict, certainty in _published_claims()
+        .filter(compound=compound)
+        .values_list("verdict", "certainty")
+    )
+    verdicts = [
+        {
+            "verdict": verdict,
+            "words": grading.verdict_words(verdict, None if no_certainty else "very_low")
+            if verdict == Verdict.UNPROVEN
+            else Verdict(verdict).label,
+            "claims": n,
+        }
+        for (verdict, no_certainty), n in sorted(counts.items())
+    ]
+    compound.verdicts = verdicts
+    return compound
+
+
+@api.get("/claims", response=list[ClaimOut], tags=["claims"])
+@paginate(Pages)
+def list_claims(request, filters: Query[ClaimFilters]):
+    """Published claims, filtered by compound (slug), verdict, topic (slug), kind or flag."""
+    _check(filters.verdict, Verdict.values, "verdict")
+    _check(filters.flag, Flag.values, "flag")
+    claims = _published_claims()
+    if filters.compound:
+        claims = claims.filter(compound__slug=filters.compound)
+    if filters.verdict:
+        claims = claims.filter(verdict=filters.verdict)
+    if filters.topic:
+        claims = claims.filter(topic__slug=filters.topic)
+    if filters.kind:
+        claims = claims.filter(kind=filters.kind)
+    if filters.flag:
+        claims = claims.filter(selectors.has_flag(filters.flag))
+    return claims.order_by("id")
+
+
+@api.get("/claims/{int:claim_id}", response=ClaimDetail, tags=["claims"])
+def claim_detail(request, claim_id: int):
+    """A published claim with its evidence (best design first) and every sentence making it."""
+    claim = get_object_or_404(
+        _published_claims().prefetch_related(
+            Prefetch("evidence", queryset=selectors.evidence_in_ladder_order()),
+            Prefetch("appearances", queryset=Appearance.objects.select_related("source")),
+        ),
+        pk=claim_id,
+    )
+    claim.evidence_list = list(claim.evidence.all())
+    grade = claim.compute_grade(claim.evidence_list)
+    claim.summary_sentence = grading.grade26_sentence(
+        claim.verdict,
+        claim.certainty,
+        claim.statement,
+        human_evidence=grade.best_level is not None,
+    )
+    return claim
+
+
+def _studies():
+    return Study.objects.defer("raw_record").prefetch_related(
+        Prefetch(
+            "evidence",
+            queryset=Evidence.objects.select_related("claim").only(
+                "id", "claim_id", "study_id", "claim__status"
+            ),
+        )
+    )
+
+
+@api.get("/studies/lookup", response=StudyOut, tags=["studies"])
+def study_lookup(request, pmid: str | None = None, doi: str | None = None):
+    """The stored study with this PMID or DOI (URLs and prefixes accepted)."""
+    try:
+        if pmid:
+            match = Q(pmid=normalise_pmid(pmid))
+        elif doi:
+            match = Q(doi=normalise_doi(doi))
+        else:
+            raise HttpError(400, "Give a pmid or a doi.")
+    except ValueError as error:
+        raise HttpError(400, str(error)) from error
+    return get_object_or_404(_studies(), match)
+
+
+@api.get("/studies/{int:study_id}", response=StudyOut, tags=["studies"])
+def study_detail(request, study_id: int):
+    """A study's record and the published claims it is weighed for."""
+    return get_object_or_404(_studies(), pk=study_id)
+
+
+@api.get("/sources/{int:source_id}", response=SourceOut, tags=["sources"])
+def source_detail(request, source_id: int):
+    """A page that makes claims, with the audit of its citations: how many citation sites it
+    has in all, how many are in published claims, and the stance of each cited study."""
+    source = get_object_or_404(Source.objects.visible_to(AnonymousUser()), pk=source_id)
+    audit = selectors.source_audit(source, AnonymousUser())
+    stances = Counter(site.evidence.stance for site in audit.sites if site.evidence)
+    stances.pop(None, None)
+    return {
+        "id": source.pk,
+        "title": source.title,
+        "url": source.url,
+        "publisher": source.publisher,
+        "published_on": source.published_on.isoformat() if source.published_on else None,
+        "audit": {
+            "citation_sites": audit.total_sites,
+            "in_published_claims": len(audit.sites),
+            "weighed": sum(stances.values()),
+            "by_stance": {code: stances.get(code, 0) for code in Stance.values},
+        },
+    }
+
+
+@api.get("/search", response=SearchOut, tags=["search"])
+def search_all(request, q: str, limit: int = 20):
+    """Published claims and studies matching the words (or the PMID or DOI), best first."""
+    q = q.strip()[: search.MAX_QUERY_LENGTH]
+    if not q:
+        raise HttpError(400, "Give some words to search for.")
+    limit = max(1, min(limit, 100))
+    found = search.search(q, AnonymousUser())
+    return {
+        "claims": list(found.claims.select_related("topic")[:limit]),
+        "studies": list(found.studies.defer(*heavy_fields())[:limit]),
+    }
+
+
+def _not_exempt(view):
+    """django-ninja marks its views csrf_exempt (it checks CSRF itself, for cookie auth only).
+    Our rule is that no view is exempt: a POST without the token meets the CSRF middleware.
+    Not functools.wraps: that would copy the csrf_exempt mark onto the wrapper."""
+
+    def checked(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+def urls():
+    """api.urls with every view under the CSRF middleware."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _not_exempt(pattern.callback)
+    return patterns, app_name, namespace
