@@ -832,3 +832,26 @@ def test_adding_a_study_that_does_not_exist_answers_a_clear_message_and_changes_
     plain = post(signed_in, "add-evidence", draft_claim, {"study": missing}, htmx=False)
     assert plain.status_code == 302
     assert (Evidence.objects.count(), Claim.objects.get(pk=draft_claim.pk).version) == before
+
+
+def test_save_and_mark_graded_does_both_in_one_step_or_neither(signed_in, draft_claim):
+    judged = {
+        "imprecision": "serious",
+        "imprecision_reason": "Constructed: one small trial.",
+        "large_effect": "0",
+        "grade": "1",
+    }
+    # Nothing weighed yet: refused, and the judgements are not saved either.
+    refused = post(signed_in, "judgements", draft_claim, judged)
+    assert "Weigh at least one study (set its stance) before grading the claim." in refused.text
+    claim = Claim.objects.get(pk=draft_claim.pk)
+    assert (claim.imprecision, claim.graded_at, claim.version) == (None, None, draft_claim.version)
+
+    weigh(signed_in, draft_claim, draft_claim.evidence.get(), stance="supports", design="rct")
+    response = post(signed_in, "judgements", draft_claim, judged)
+    assert "Judgements saved and the claim marked graded." in response.text
+    assert "Mark graded again (re-reviewed)" in response.text  # the status, out of band
+    claim = Claim.objects.get(pk=draft_claim.pk)
+    assert claim.imprecision == "serious"
+    assert claim.graded_at is not None
+    assert (claim.verdict, claim.certainty) == ("probably_supported", "moderate")

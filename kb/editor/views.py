@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -422,18 +423,31 @@ def remove_evidence(request, pk, evidence_pk):
 @require_POST
 @editor_required
 def set_judgements(request, pk):
-    """Save the GRADE judgements and their reasons; the verdict panel shows the new grade."""
+    """Save the GRADE judgements and their reasons (with "Save and mark graded", also mark the
+    claim graded: one step, both or neither); the verdict panel shows the new grade."""
     form = JudgementsForm(request.POST)
+    and_grade = "grade" in request.POST
+
+    def change(data):
+        with transaction.atomic():
+            claim = claims.set_judgements(
+                claim_id=pk,
+                version=data["version"],
+                user=request.user,
+                judgements=form.judgements(),
+            )
+            if and_grade:
+                claim = claims.mark_graded(claim_id=pk, version=claim.version, user=request.user)
+        return claim
+
     return _write(
         request,
         pk,
         form,
-        lambda data: claims.set_judgements(
-            claim_id=pk, version=data["version"], user=request.user, judgements=form.judgements()
-        ),
+        change,
         partial="judgements",
         anchor="judgements",
-        done="Judgements saved.",
+        done="Judgements saved and the claim marked graded." if and_grade else "Judgements saved.",
     )
 
 

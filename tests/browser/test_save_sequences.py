@@ -98,7 +98,7 @@ def mark_overstated(page: Page, claim: Claim):
 
 
 def mark_graded(page: Page, claim: Claim):
-    page.get_by_role("button", name="Mark graded").click()
+    page.get_by_role("button", name="Mark graded", exact=True).click()
     return "Marked graded.", lambda c: c.graded_at is not None
 
 

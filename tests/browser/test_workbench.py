@@ -73,15 +73,12 @@ def test_an_editor_grades_and_publishes_the_stroke_claim_with_the_mouse(page: Pa
     # The review found no effect on another outcome: it does not "disagree" with this claim.
     expect(verdict(page)).not_to_contain_text("A strong study disagrees")
 
-    page.get_by_role("button", name="Mark graded").click()
-    clicks += 1
-    expect(verdict(page)).to_contain_text("Probably not supported")
-    expect(verdict(page)).to_contain_text("certainty: moderate")
-
+    # Judgements and grading in one step.
     page.get_by_label("Imprecision", exact=True).select_option("serious")
     page.get_by_label("Reason (imprecision)").fill(IMPRECISION)
-    page.get_by_role("button", name="Save judgements").click()
+    page.get_by_role("button", name="Save and mark graded").click()
     clicks += 3
+    expect(page.locator("#editor-messages")).to_contain_text("marked graded")
     expect(verdict(page)).to_contain_text("Possibly not supported")
     expect(verdict(page)).to_contain_text("certainty: low")
 
@@ -212,19 +209,16 @@ def test_the_same_with_the_keyboard_alone(page: Page, stroke_claim):
     # The saved row was swapped in; the focus stays on its Save button.
     expect(page.locator(f"#ev-{evidence.pk}-save")).to_be_focused()
 
-    # Forward through the page: judgements, then grade, then publish.
+    # Forward through the page: judgements saved and graded in one step, then publish.
     keys.tab_to("#grade_imprecision")
     keys.press("ArrowDown", 2)  # Not judged → Not serious → Serious
     expect(page.locator("#grade_imprecision")).to_have_value("serious")
     keys.press("Tab")
     keys.type(IMPRECISION)
-    keys.tab_to("#judgements-save")
+    keys.tab_to("#judgements-save-grade")
     keys.press("Enter")
-    expect(page.locator("#editor-messages")).to_contain_text("Judgements saved.")
-    expect(page.locator("#judgements-save")).to_be_focused()
-
-    keys.tab_to("#mark-graded")
-    keys.press("Enter")
+    expect(page.locator("#editor-messages")).to_contain_text("Judgements saved and the claim")
+    expect(page.locator("#judgements-save-grade")).to_be_focused()
     expect(verdict(page)).to_contain_text("Possibly not supported")
     expect(verdict(page)).to_contain_text("certainty: low")
 
