@@ -36,6 +36,10 @@ PER_PAGE = 20
 COMPOUNDS_SHOWN = 10
 MAX_QUERY_LENGTH = 200
 SEARCH_TIMEOUT_MS = 3_000
+# A query matching more rows than this ranks (and counts) only this many of them, the first the
+# index yields: ranking reads every candidate's stored vector, and a word in most of 200,000
+# abstracts took seconds to rank (issue 16). The page says "over 500" and asks for more words.
+RANKED_AT_MOST = 500
 
 # Snippets mark matched words with private-use characters: the template escapes the text and
 # only then turns them into <mark> (kb.templatetags.highlight), so imported text is never taken
@@ -93,11 +97,15 @@ def _full_text(query: str, claims: QuerySet) -> Found:
     marked = text_search.highlight_words(query)
     # One index scan per table: the claims whose statement matches, and those some sentence of
     # a page making them matches (the appearance's own vector and index).
+    # Both sides limited to the claims the user may see, so that the cap counts only those.
     quoted = Appearance.objects.filter(search_vector=words)
+    visible = claims.order_by().values("pk")
     matching = (
-        claims.model.objects.filter(search_vector=words)
+        claims.filter(search_vector=words)
+        .order_by()
         .values("pk")
-        .union(quoted.values("claim_id"))
+        .union(quoted.filter(claim__in=visible).order_by().values("claim_id"))
+        .order_by()[: RANKED_AT_MOST + 1]
     )
     best_quote = (
         quoted.filter(claim=OuterRef("pk"))
@@ -121,9 +129,13 @@ def _full_text(query: str, claims: QuerySet) -> Found:
         )
         .order_by("-rank", "id")
     )
+    # No order: the first matches the index yields, not a sort of all of them.
+    candidates = (
+        Study.objects.filter(search_vector=words).order_by().values("pk")[: RANKED_AT_MOST + 1]
+    )
     studies = (
         Study.objects.without_heavy_fields()
-        .filter(search_vector=words)
+        .filter(pk__in=candidates)
         .annotate(
             rank=SearchRank(F("search_vector"), words),
             title_marked=SearchHeadline("title", marked, config=text_search.CONFIG, **WHOLE_TEXT),
@@ -186,6 +198,11 @@ def search_page(request):
     return response
 
 
+def _how_many(page) -> str:
+    count = page.paginator.count
+    return f"over {RANKED_AT_MOST:,}" if count > RANKED_AT_MOST else str(count)
+
+
 def _was_cancelled(error: OperationalError) -> bool:
     """The statement timeout cancelled the query (SQLSTATE 57014), as opposed to a lost
     connection, which is the health check's business."""
@@ -207,6 +224,9 @@ def _results(request, query: str) -> dict:
             paginator.paginate(request, found.studies, PER_PAGE, param="studies_page")
         )
         return dict(
+            ranked_at_most=RANKED_AT_MOST,
+            claims_found=_how_many(claims),
+            studies_found=_how_many(studies),
             compounds=list(found.compounds[:COMPOUNDS_SHOWN]),
             claims=claims,
             studies=studies,

@@ -174,7 +174,11 @@ def many_rows(make_compound):
         for n in range(3000)
     )
     claims = Claim.objects.bulk_create(
-        Claim(compound=compound, statement=f"Testolin improves {WORDS[n % 10]} (code{n}x)")
+        Claim(
+            compound=compound,
+            statement=f"Testolin improves {WORDS[n % 10]} (code{n}x)",
+            status="published",
+        )
         for n in range(3000)
     )
     Appearance.objects.bulk_create(
@@ -235,3 +239,17 @@ def test_the_study_finder_reads_the_trigram_indexes(many_rows):
     # A misspelt title still finds it, by trigram similarity.
     fuzzy = [study.title for study in selectors.search_stored("Constructed trail 1234 of mood")]
     assert "Constructed trial 1234 of mood and learning (code1234x)" in fuzzy
+
+
+def test_a_query_matching_more_than_the_cap_ranks_the_first_matches_and_says_so(
+    client, make_study, monkeypatch
+):
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 3)
+    for n in range(5):
+        make_study(title=f"Constructed aphasia trial {n}")
+    response = client.get("/search/", {"q": "aphasia"})
+    assert "0 claims and over 3 studies found for" in response.text
+    assert "add words to narrow the search" in response.text
+    assert len(response.context["studies"]) == 4  # the cap, and one to know it is exceeded
+    narrow = client.get("/search/", {"q": "aphasia 4"})
+    assert "0 claims and 1 study found for" in narrow.text
