@@ -96,7 +96,9 @@ def test_publishing_invalidates_exactly_the_pages_cached_before(client, demo, ed
     # The old ETag no longer matches: the browser gets the new page.
     assert client.get(url, headers={"if_none_match": before.headers["ETag"]}).status_code == 200
     claim.refresh_from_db()
-    claim_services.publish(claim_id=claim.pk, version=claim.version, user=editor)
+    claim_services.publish(
+        claim_id=claim.pk, version=claim.version, user=editor, reason="Checked again"
+    )
     assert claim.statement in client.get(url).text
 
 
