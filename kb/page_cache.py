@@ -49,7 +49,8 @@ def is_anonymous_read(request) -> bool:
 
 
 def _request_key(request) -> str:
-    parts = [request.get_full_path(), *(request.headers.get(h, "") for h in HTMX_HEADERS)]
+    # The whole address, scheme and host included: pages carry absolute links (feeds, sitemap).
+    parts = [request.build_absolute_uri(), *(request.headers.get(h, "") for h in HTMX_HEADERS)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
