@@ -855,3 +855,24 @@ def test_save_and_mark_graded_does_both_in_one_step_or_neither(signed_in, draft_
     assert claim.imprecision == "serious"
     assert claim.graded_at is not None
     assert (claim.verdict, claim.certainty) == ("probably_supported", "moderate")
+
+
+def test_the_shortcuts_listed_on_the_page_are_its_access_keys(signed_in, draft_claim):
+    page = signed_in.get(url("claim", draft_claim)).text
+    listed = page[
+        page.index('id="shortcuts-heading"') : page.index(
+            "</nav>", page.index('id="shortcuts-heading"')
+        )
+    ]
+    keys = re.findall(r"<kbd>(\w)</kbd>", listed)
+    assert keys == ["S", "E", "J", "G", "P", "Q"]
+    # Each listed key is the access key of exactly one element on the page, and says so.
+    for key in keys:
+        owners = re.findall(
+            rf'accesskey="{key.lower()}" aria-keyshortcuts="Alt\+Shift\+{key}"', page
+        )
+        assert len(owners) == 1, key
+    assert len(re.findall(r'accesskey="', page)) == len(keys)
+    # Every target of a jump exists.
+    for target in re.findall(r'<a href="#([\w-]+)" accesskey=', listed):
+        assert f'id="{target}"' in page
