@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
@@ -26,6 +27,12 @@ def _load_into(apps, objects: list[dict]) -> None:
                 if field.name in obj["fields"]:
                     values[field.attname] = obj["fields"][field.name]
             model.objects.create(**values)
+        # Rows written with their own ids leave the id sequences behind; without this the
+        # migration's first new history row would take id 1 again (as loaddata does it).
+        models = {apps.get_model(obj["model"]) for obj in objects}
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(statement)
 
 
 def _migrate(targets) -> MigrationExecutor:
@@ -82,9 +89,11 @@ def test_each_claim_becomes_a_claim_with_one_appearance_and_keeps_its_history():
         assert set(appearance.flags) | set(appearance.claim.flags) == set(old["flags"])
         assert appearance.overstated == ("overstated" in old["editor_flags"])
         assert "citation_mismatch" not in appearance.claim.flags
-        assert (appearance.claim.verdict, appearance.claim.certainty) == (
-            old["verdict"],
-            old["certainty"],
+        # Verdicts are kept, except that kb 0009 gave low-certainty evidence against its own step.
+        renamed = {("unproven", "low"): ("possibly_not_supported", "low")}
+        old_grade = (old["verdict"], old["certainty"])
+        assert (appearance.claim.verdict, appearance.claim.certainty) == renamed.get(
+            old_grade, old_grade
         )
     # Each citation now belongs to the sentence of the claim it belonged to.
     for citation in Citation.objects.select_related("appearance"):
