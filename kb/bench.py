@@ -73,10 +73,15 @@ def median_run(runs: list[WrkRun]) -> dict:
 
 def relative_to(page: dict, healthz: dict) -> dict:
     """Throughput as a share of /healthz's, latencies as multiples of its latencies."""
+
+    def ratio(name):
+        # None when /healthz itself has no figure (e.g. wrk completed no request).
+        return page[name] / healthz[name] if healthz[name] else None
+
     return {
-        "throughput_vs_healthz": page["requests_per_second"] / healthz["requests_per_second"],
-        "p50_vs_healthz": page["p50_ms"] / healthz["p50_ms"],
-        "p99_vs_healthz": page["p99_ms"] / healthz["p99_ms"],
+        "throughput_vs_healthz": ratio("requests_per_second"),
+        "p50_vs_healthz": ratio("p50_ms"),
+        "p99_vs_healthz": ratio("p99_ms"),
     }
 
 
@@ -142,9 +147,10 @@ def markdown(results: dict) -> str:
             if not run:
                 continue
             ratios = run.get("relative", {})
+            share = ratios.get("throughput_vs_healthz", 1)
             lines.append(
                 f"| {name}{label} | `{page['url']}` | {_fmt(run['requests_per_second'])} | "
-                f"{_fmt(100 * ratios.get('throughput_vs_healthz', 1), 1)} % | "
+                f"{_fmt(None if share is None else 100 * share, 1)} % | "
                 f"{_fmt(run['p50_ms'])} | {_fmt(run['p99_ms'])} | "
                 f"{_fmt(ratios.get('p99_vs_healthz', 1), 1)}x | {run['errors']} |"
             )

@@ -401,15 +401,19 @@ class Command(BaseCommand):
         for _ in range(o["rounds"]):
             for (name, unique), collected in runs.items():
                 path = "/healthz" if name == "healthz" else urls[name]
-                collected.append(
-                    wrk(
-                        server.base,
-                        [path],
-                        unique=unique,
-                        connections=o["connections"],
-                        seconds=o["duration"],
-                        folder=folder,
-                    )
+                run = wrk(
+                    server.base,
+                    [path],
+                    unique=unique,
+                    connections=o["connections"],
+                    seconds=o["duration"],
+                    folder=folder,
+                )
+                collected.append(run)
+                self.stdout.write(
+                    f"  {name}{' (unique URLs)' if unique else ''}: "
+                    f"{run.requests_per_second:.1f} req/s, p50 {run.p50_ms:.1f} ms, "
+                    f"p99 {run.p99_ms:.1f} ms, {run.errors} errors"
                 )
         healthz = bench.median_run(runs[("healthz", False)])
         pages = {"healthz": {"url": "/healthz", "fixed": healthz}}
