@@ -115,4 +115,7 @@ def public_pages(transactional_db, make_claim, make_evidence) -> dict[str, str]:
         "study": trial.get_absolute_url(),
         "source": demo.source.get_absolute_url(),
         "methodology": "/methodology/",
+        "changes": "/changes/",
+        "data": "/data/",
+        "search": "/search/?q=stroke",
     }
