@@ -262,15 +262,14 @@ def list_claims(request, filters: Query[ClaimFilters]):
     claims = _published_claims()
     if filters.compound:
         claims = claims.filter(compound__slug=filters.compound)
-    if filters.verdict:
-        claims = claims.filter(verdict=filters.verdict)
-    if filters.topic:
-        claims = claims.filter(topic__slug=filters.topic)
-    if filters.kind:
-        claims = claims.filter(kind=filters.kind)
-    if filters.flag:
-        claims = claims.filter(selectors.has_flag(filters.flag))
-    return claims.order_by("id")
+    # The compound page's filters, in SQL: one meaning for both.
+    chosen = selectors.ClaimFilters(
+        topic=filters.topic or "",
+        verdict=filters.verdict or "",
+        kind=filters.kind or "",
+        flag=filters.flag or "",
+    )
+    return selectors.filter_claims(claims, chosen).order_by("id")
 
 
 @api.get("/claims/{int:claim_id}", response=ClaimDetail, tags=["claims"])
