@@ -7,6 +7,7 @@ preview kept in the session, not on a claim.
 """
 
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -21,6 +22,7 @@ from kb.services import grades
 from studies.models import Study
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -123,13 +125,38 @@ WRITE_COUNT = 11
 ARTICLE_WRITE_COUNT = 6
 
 
+# Editor URLs outside the claim workbench and the article import: refused to anonymous readers
+# and researchers by tests/test_security.py's every-URL test, used by editors in these modules.
+ELSEWHERE = {
+    "confirm-reference": "tests/test_reference_matching.py",
+    "jobs": "tests/test_editor_jobs.py",
+    "job": "tests/test_editor_jobs.py",
+    "job-retry": "tests/test_editor_jobs.py",
+    "bulk-fetch": "tests/test_editor_jobs.py",
+    "check-retractions": "tests/test_editor_jobs.py",
+    "refetch-study": "tests/test_editor_jobs.py",
+    "inbox": "tests/test_watch.py",
+    "inbox-weigh": "tests/test_watch.py",
+    "inbox-dismiss": "tests/test_watch.py",
+    "watch": "tests/test_watch.py",
+    "follow": "tests/test_watch.py",
+}
+
+
 def test_the_matrix_covers_every_editor_url(graded_draft):
     from kb.editor.urls import urlpatterns
 
     covered = {url for url, _ in pages(graded_draft)} | {url for url, _ in writes(graded_draft)}
     covered |= {url for url, _ in article_writes(graded_draft)}
     assert len(covered) == PAGE_COUNT + WRITE_COUNT + ARTICLE_WRITE_COUNT
-    assert len(covered) == len(urlpatterns) + 1  # + history
+    here = len(covered) - 1  # the history page is not under /editor/
+    assert {p.name for p in urlpatterns} >= set(ELSEWHERE)
+    assert here + len(ELSEWHERE) == len(urlpatterns)
+    for pattern in urlpatterns:
+        if pattern.name in ELSEWHERE:
+            text = (ROOT / ELSEWHERE[pattern.name]).read_text(encoding="utf-8")
+            literal = "/editor/" + str(pattern.pattern).split("<")[0]
+            assert f"editor:{pattern.name}" in text or literal in text, pattern.name
 
 
 @pytest.mark.parametrize("index", range(PAGE_COUNT))

@@ -14,7 +14,7 @@ import pytest
 from editor_support import PUBMED_DATA
 from fake_network import FakeNetwork, serve
 
-from kb.models import Claim, Evidence, NewEvidence, PubMedWatch
+from kb.models import Claim, Evidence, Follow, NewEvidence, PubMedWatch
 from kb.services import inbox
 from kb.tasks import start_watch
 from studies.eutils import EutilsClient
@@ -162,3 +162,16 @@ def test_editing_the_query_searches_the_last_year_again(signed_in, make_compound
     response = signed_in.post(f"/editor/compounds/{compound.slug}/watch/", {"query": "  "})
     assert response.status_code == 400
     assert PubMedWatch.objects.get(compound=compound).query == "Examplamine[ti]"
+
+
+def test_an_editor_follows_a_compound_and_stops_following_it(signed_in, make_compound):
+    compound = make_compound(name="Examplamine")
+    url = f"/editor/compounds/{compound.slug}/follow/"
+    response = signed_in.post(url, {"on": "on"})
+    assert response["Location"] == "/editor/inbox/"
+    signed_in.post(url, {"on": "on"})  # twice: still one follow
+    assert list(Follow.objects.values_list("compound__slug", flat=True)) == [compound.slug]
+    assert "You now follow Examplamine." in signed_in.get("/editor/inbox/").text
+    signed_in.post(url, {})
+    assert not Follow.objects.exists()
+    assert "You no longer follow Examplamine." in signed_in.get("/editor/inbox/").text
