@@ -51,6 +51,15 @@ class StudyQuerySet(models.QuerySet):
         return found
 
 
+# Links that tell a reader the record below is not the whole story (a retraction has its own,
+# stronger banner from `retracted`).
+NOTICE_LABELS = {
+    "ErratumIn": "A correction (erratum) has been published for this study",
+    "ExpressionOfConcernIn": "An expression of concern has been published about this study",
+    "UpdateIn": "A newer version of this study has been published",
+}
+
+
 class Study(models.Model):
     class Kind(models.TextChoices):
         JOURNAL_ARTICLE = "journal_article", "Journal article"
@@ -162,6 +171,16 @@ class Study(models.Model):
     @property
     def level_label(self) -> str:
         return LEVEL_LABELS.get(self.design, "?")
+
+    @property
+    def notices(self) -> list[dict]:
+        """Errata, expressions of concern and updates published about this study (PubMed
+        CommentsCorrections, Crossref updated-by): what its page shows as banners."""
+        return [
+            {**link, "label": NOTICE_LABELS[link.get("type")]}
+            for link in self.comments_corrections
+            if link.get("type") in NOTICE_LABELS
+        ]
 
     @property
     def first_author_label(self) -> str:

@@ -123,3 +123,21 @@ def test_a_study_page_carries_scholarly_article_and_highwire_tags(client, demo):
     ].startswith(f"{first['family']}, ")
     if study.pmid:
         assert tags["citation_pmid"] == [study.pmid]
+
+
+def test_a_study_page_shows_errata_and_expressions_of_concern_as_banners(client, make_study):
+    # Constructed study; the notice links have PubMed's CommentsCorrections shape
+    # (studies.records.link), the PMIDs those of no real notice.
+    study = make_study(
+        comments_corrections=[
+            {"type": "ErratumIn", "source": "Constructed J. 2021;1:2", "pmid": "", "doi": ""},
+            {"type": "ExpressionOfConcernIn", "source": "Constructed", "pmid": "", "doi": ""},
+            {"type": "CommentIn", "source": "A letter", "pmid": "", "doi": ""},
+        ]
+    )
+    text = client.get(study.get_absolute_url()).text
+    assert "A correction (erratum) has been published for this study</strong>: Constructed J." in (
+        text
+    )
+    assert "An expression of concern has been published about this study" in text
+    assert "A letter" not in text
