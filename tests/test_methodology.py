@@ -118,7 +118,7 @@ class _Outline(HTMLParser):
 
 
 @pytest.fixture
-def served(client):
+def served(client, db):  # the page cache's key reads the content version
     response = client.get("/methodology/")
     assert response.status_code == 200
     return response.text
