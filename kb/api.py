@@ -7,7 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
-from kb import selectors
+from kb import published_state, selectors
 from kb.models import Compound
 from kb.page_cache import public_page
 
@@ -62,7 +62,7 @@ def claim_json(claim) -> dict:
 
 def compound_document(compound) -> dict:
     """The API's document of a compound: its published claims, whoever asks."""
-    claims = selectors.claims_with_appearances(compound)
+    claims = published_state.show_published(selectors.claims_with_appearances(compound))
     return {
         "slug": compound.slug,
         "name": compound.name,
@@ -78,9 +78,7 @@ def compound_document_text(compound) -> Iterator[str]:
         {"slug": compound.slug, "name": compound.name, "claims": []}, cls=DjangoJSONEncoder
     )
     yield head[: -len("[]}")] + "["
-    claims = selectors.claims_with_appearances(compound).iterator(
-        chunk_size=selectors.CLAIMS_PER_CHUNK
-    )
+    claims = selectors.published_claims_with_appearances(compound)
     for number, claim in enumerate(claims):
         yield (", " if number else "") + json.dumps(claim_json(claim), cls=DjangoJSONEncoder)
     yield "]}"

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
@@ -16,7 +18,7 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
-from kb import grading, search, selectors
+from kb import grading, published_state, search, selectors
 from kb.models import Appearance, Claim, Evidence, Source
 from kb.vocabulary import Flag, Stance, Verdict
 from studies.identifiers import normalise_doi, normalise_pmid
@@ -47,6 +49,15 @@ class Pages(PageNumberPagination):
         page_size: int = 50
 
     max_page_size = 100
+
+
+class ClaimPages(Pages):
+    """Pages of claims, each as readers see it (its published state, kb.published_state)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page[self.items_attribute] = published_state.show_published(page[self.items_attribute])
+        return page
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -237,7 +248,11 @@ def compound_detail(request, slug: str):
         (verdict, certainty is None)
         for verdict, certainty in _published_claims()
         .filter(compound=compound)
-        .values_list("verdict", "certainty")
+        # What readers see: the published state when the claim has one.
+        .values_list(
+            Coalesce(KeyTextTransform("verdict", "published"), "verdict"),
+            Coalesce(KeyTextTransform("certainty", "published"), "certainty"),
+        )
     )
     verdicts = [
         {
@@ -254,7 +269,7 @@ def compound_detail(request, slug: str):
 
 
 @api.get("/claims", response=list[ClaimOut], tags=["claims"])
-@paginate(Pages)
+@paginate(ClaimPages)
 def list_claims(request, filters: Query[ClaimFilters]):
     """Published claims, filtered by compound (slug), verdict, topic (slug), kind or flag."""
     _check(filters.verdict, Verdict.values, "verdict")
@@ -283,6 +298,7 @@ def claim_detail(request, claim_id: int):
         pk=claim_id,
     )
     claim.evidence_list = list(claim.evidence.all())
+    published_state.show_published([claim], evidence_attr="evidence_list")
     grade = claim.compute_grade(claim.evidence_list)
     claim.summary_sentence = grading.grade26_sentence(
         claim.verdict,
@@ -357,7 +373,7 @@ def search_all(request, q: str, limit: int = 20):
     limit = max(1, min(limit, 100))
     found = search.search(q, AnonymousUser())
     return {
-        "claims": list(found.claims.select_related("topic")[:limit]),
+        "claims": published_state.show_published(found.claims.select_related("topic")[:limit]),
         "studies": list(found.studies.defer(*heavy_fields())[:limit]),
     }
 

@@ -38,9 +38,7 @@ def records(when: datetime) -> Iterator[dict]:
             "summary": compound.summary,
             "regulatory_notes": compound.regulatory_notes,
         }
-        claims = selectors.claims_with_appearances(compound).iterator(
-            chunk_size=selectors.CLAIMS_PER_CHUNK
-        )
+        claims = selectors.published_claims_with_appearances(compound)
         for claim in claims:
             yield {"type": "claim", "compound": compound.slug, **claim_json(claim)}
     published = Claim.objects.published()

@@ -14,6 +14,7 @@ from kb.articles import Article, extract_article
 from kb.models import Claim, Compound, Evidence, Source, Topic
 from kb.services import grades, inbox
 from kb.services.articles import Placement, save_article
+from kb.services.claims import store_published_state
 from kb.vocabulary import ClaimStatus
 from studies import content_version
 from studies.designs import DesignSource
@@ -155,6 +156,7 @@ def apply_grading(claim, curated: dict, studies: dict[str, Study], *, user=None)
         )
     claim.status = ClaimStatus.PUBLISHED
     grades.regrade(claim, user=user, reason="Graded and published (curated demo grading)")
+    store_published_state(claim, at=timezone.now())
 
 
 def read_grading() -> dict:

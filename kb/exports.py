@@ -417,9 +417,7 @@ def streamed_download(pieces: Iterable[str], content_type: str, filename: str):
 
 
 def _compound_claims(compound: Compound):
-    return selectors.claims_with_appearances(compound).iterator(
-        chunk_size=selectors.CLAIMS_PER_CHUNK
-    )
+    return selectors.published_claims_with_appearances(compound)
 
 
 @require_safe

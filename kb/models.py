@@ -278,12 +278,16 @@ class Claim(models.Model):
 
     # Optimistic locking: every save through the workbench bumps it; a stale save is refused.
     version = models.PositiveIntegerField(default=1)
+    # What readers see while the claim is published: its state at the last publication
+    # (kb.published_state), written by the publish service, cleared by unpublish. The columns
+    # above are the editors' draft of the next version.
+    published = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The statement's words; the sentences making the claim are in each Appearance's vector.
     search_vector = stored_vector(field_vector("statement", "A"))
 
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    history = HistoricalRecords(excluded_fields=["search_vector", "published"])
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
@@ -299,6 +303,11 @@ class Claim(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=ClaimStatus.values), name="claim_status"
+            ),
+            # A draft has no public state: unpublishing clears it.
+            models.CheckConstraint(
+                condition=models.Q(published__isnull=True) | models.Q(status=ClaimStatus.PUBLISHED),
+                name="claim_published_state_only_when_published",
             ),
             models.CheckConstraint(
                 condition=models.Q(verdict__in=Verdict.values), name="claim_verdict"

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.postgres.search import SearchHeadline, SearchRank
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from kb import paginator, selectors
+from kb import paginator, published_state, selectors
 from kb.models import Appearance, Compound
 from kb.page_cache import public_page
 from kb.partials import render_partial
@@ -112,13 +113,26 @@ def _full_text(query: str, claims: QuerySet) -> Found:
         .annotate(rank=SearchRank(F("search_vector"), words))
         .order_by("-rank", "id")
     )
+    # A published claim is found by what readers see: its published statement (the stored
+    # vector holds the editors' draft), computed only for the candidates (kb.published_state).
+    published_statement = text_search.vector(KeyTextTransform("statement", "published"), "A")
     claims = (
         claims.filter(pk__in=matching)
+        .alias(published_vector=published_statement)
+        .filter(
+            Q(published__isnull=True)
+            | Q(published_vector=words)
+            | Exists(quoted.filter(claim=OuterRef("pk")))
+        )
         .annotate(
             quote_rank=Coalesce(Subquery(best_quote.values("rank")[:1]), 0.0),
             rank=SearchRank(F("search_vector"), words) + F("quote_rank"),
+            # Readers see the published statement, not the editors' draft (kb.published_state).
             statement_marked=SearchHeadline(
-                "statement", marked, config=text_search.CONFIG, **WHOLE_TEXT
+                Coalesce(KeyTextTransform("statement", "published"), "statement"),
+                marked,
+                config=text_search.CONFIG,
+                **WHOLE_TEXT,
             ),
             quote_marked=SearchHeadline(
                 Subquery(best_quote.values("quote")[:1]),
@@ -220,6 +234,7 @@ def _results(request, query: str) -> dict:
         claims = _evaluated(
             paginator.paginate(request, found.claims, PER_PAGE, param="claims_page")
         )
+        claims.object_list = published_state.show_published(claims.object_list)
         studies = _evaluated(
             paginator.paginate(request, found.studies, PER_PAGE, param="studies_page")
         )

@@ -1,6 +1,6 @@
 """Reads shared by the pages and the API: what a visitor may see, in the order they see it."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramWordSimilarity
@@ -20,6 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Upper
 
 from kb import evidence_overview as overview
+from kb import published_state
 from kb.articles import ListedReference
 from kb.models import Appearance, Citation, Claim, Compound, Evidence, PublicChange, Topic
 from kb.vocabulary import APPEARANCE_FLAGS, ClaimKind, ClaimStatus, Flag, Stance, Verdict
@@ -115,6 +116,15 @@ def claims_with_appearances(compound: Compound) -> QuerySet:
     )
 
 
+def published_claims_with_appearances(compound: Compound) -> Iterator[Claim]:
+    """claims_with_appearances read in chunks, each claim as readers see it (its published
+    state, kb.published_state): what the API and the downloads stream."""
+    return published_state.show_published_in_chunks(
+        claims_with_appearances(compound).iterator(chunk_size=CLAIMS_PER_CHUNK),
+        CLAIMS_PER_CHUNK,
+    )
+
+
 def sentence_flag_counts(claim) -> list[tuple[str, int]]:
     """(label, number of sentences) for each sentence flag some of the claim's appearances have;
     the claim comes from claims_with_evidence."""
@@ -161,22 +171,32 @@ def claim_filters(params, topics: Iterable[Topic] | None = None) -> ClaimFilters
     return ClaimFilters(**chosen, errors=tuple(errors))
 
 
+def public(lookup: str, value) -> Q:
+    """A condition on what readers see of a claim: its published state when it has one
+    (kb.published_state), else its columns (a draft, seen by editors only)."""
+    return Q(published__isnull=True, **{lookup: value}) | Q(**{f"published__{lookup}": value})
+
+
 def has_flag(code: str) -> Q:
-    """Claims that have the flag: a proposition flag in the claim's `flags`, a sentence flag
-    (citation mismatch, overstated) on any of its appearances (JSONB containment)."""
+    """Claims that have the flag: a proposition flag in the claim's (published) `flags`, a
+    sentence flag (citation mismatch, overstated) on any of its appearances (JSONB
+    containment)."""
     if code in APPEARANCE_FLAGS:
         return Q(_has_sentence_flag(code))
-    return Q(flags__contains=[code])
+    return public("flags__contains", [code])
 
 
 def filter_claims(claims: QuerySet, filters: ClaimFilters) -> QuerySet:
     """The claims matching every chosen filter, in SQL: the page shows one slice of them."""
     if filters.topic:
-        claims = claims.filter(topic__slug=filters.topic)
+        topic = Topic.objects.filter(slug=filters.topic).values("pk")
+        claims = claims.filter(
+            Q(published__isnull=True, topic__slug=filters.topic) | Q(published__topic_id__in=topic)
+        )
     if filters.verdict:
-        claims = claims.filter(verdict=filters.verdict)
+        claims = claims.filter(public("verdict", filters.verdict))
     if filters.kind:
-        claims = claims.filter(kind=filters.kind)
+        claims = claims.filter(public("kind", filters.kind))
     if filters.flag:
         claims = claims.filter(has_flag(filters.flag))
     return claims
@@ -212,9 +232,9 @@ def claim_counts(claims: QuerySet, topics: Iterable[Topic] | None = None) -> Cla
     the claims with at least one sentence that has it."""
     topics = list(Topic.objects.all() if topics is None else topics)
     conditions = {
-        "topic": {topic.slug: Q(topic_id=topic.pk) for topic in topics},
-        "verdict": {code: Q(verdict=code) for code in Verdict.values},
-        "kind": {code: Q(kind=code) for code in ClaimKind.values},
+        "topic": {topic.slug: public("topic_id", topic.pk) for topic in topics},
+        "verdict": {code: public("verdict", code) for code in Verdict.values},
+        "kind": {code: public("kind", code) for code in ClaimKind.values},
         "flag": {code: has_flag(code) for code in Flag.values},
     }
     # Aliases are positional: a topic's slug may hold characters an alias may not.
@@ -384,7 +404,9 @@ def compound_overview(user, compound: Compound, study_url) -> CompoundOverview:
         .select_related("topic")
         .order_by(F("topic__position").asc(nulls_last=True), "topic__name", "id")
     )
-    evidence = list(evidence_in_ladder_order(Evidence.objects.filter(claim__in=claims)))
+    evidence = published_state.published_evidence(
+        claims, evidence_in_ladder_order(Evidence.objects.filter(claim__in=claims))
+    )
     topics = overview.topic_summaries(claims, evidence, study_url)
     matrix = overview.evidence_matrix(topics, evidence)
     return CompoundOverview(
@@ -402,9 +424,9 @@ NOT_BORNE_OUT = (Verdict.CONTRADICTED, Verdict.PROBABLY_NOT_SUPPORTED)
 def contradicted_or_harmful(*, limit: int = 10) -> list[Claim]:
     """Published claims the evidence goes against (moderate or high certainty) or shows harm
     for: what the home page warns about, most recently graded first."""
-    return list(
+    return published_state.show_published(
         Claim.objects.published()
-        .filter(Q(verdict__in=NOT_BORNE_OUT) | Q(flags__contains=[Flag.HARM_SIGNAL]))
+        .filter(public("verdict__in", NOT_BORNE_OUT) | has_flag(Flag.HARM_SIGNAL))
         .select_related("compound")
         .order_by(F("graded_at").desc(nulls_last=True), "-id")[:limit]
     )

@@ -12,7 +12,16 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from kb import data_export, grading, history, paginator, roles, selectors, structured_data
+from kb import (
+    data_export,
+    grading,
+    history,
+    paginator,
+    published_state,
+    roles,
+    selectors,
+    structured_data,
+)
 from kb.methodology import methodology_page
 from kb.models import Compound, Evidence, Source, Topic
 from kb.page_cache import public_page
@@ -118,6 +127,7 @@ def compound_detail(request, slug):
         selectors.claims_with_evidence(request.user, compound), filters
     )
     page = paginator.paginate(request, claims, CLAIMS_PER_PAGE)
+    page.object_list = published_state.show_published(page.object_list)
     for claim in page:
         claim.sentence_flags = selectors.sentence_flag_counts(claim)
     context = {
@@ -162,7 +172,10 @@ def claim_detail(request, pk):
     claim = get_object_or_404(
         selectors.visible_claims(request.user).select_related("compound", "topic"), pk=pk
     )
-    evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
+    claim.ordered_evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
+    # Readers see the published version, not the editors' draft of the next one.
+    published_state.show_published([claim])
+    evidence = claim.ordered_evidence
     appearances = list(
         # Each page's conflicts of interest are shown beside its sentence.
         selectors.appearances_in_order(claim.appearances.all()).prefetch_related(

@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from kb import grading, roles, selectors, study_lookup
+from kb import grading, published_state, roles, selectors, study_lookup
 from kb.editor.forms import (
     AddEvidenceForm,
     ClaimForm,
@@ -162,6 +162,9 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
             human_evidence=result.best_level is not None or not claim.is_graded,
         ),
         "can_grade": any(ev.stance for ev in evidence),
+        # Edits to a published claim are a draft: readers see the last publication.
+        "unpublished_changes": published_state.unpublished_changes(claim, evidence),
+        "published_on": published_state.published_at(claim),
         **forms,
         "publish_form": publish_form,
         "version_inputs": _version_inputs(

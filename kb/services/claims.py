@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
+from kb import published_state
 from kb.models import Appearance, Claim, Evidence, PublicChange, Topic
 from kb.services import grades, studies
 from kb.services.errors import Conflict, Refused
@@ -361,7 +362,7 @@ def publish(*, claim_id: int, version: int, user, reason: str) -> Claim:
             claim.status = ClaimStatus.PUBLISHED
         claim = Claim.objects.get(pk=claim_id)
         last = claim.public_changes.first()
-        PublicChange.objects.create(
+        change = PublicChange.objects.create(
             claim=claim,
             old_verdict=last.new_verdict if last else None,
             old_certainty=last.new_certainty if last else None,
@@ -370,13 +371,23 @@ def publish(*, claim_id: int, version: int, user, reason: str) -> Claim:
             reason=reason,
             editor=user,
         )
+        store_published_state(claim, at=change.at)
     return claim
+
+
+def store_published_state(claim: Claim, *, at) -> None:
+    """Make the claim as it now stands (columns and evidence) what readers see: until the next
+    publication, the pages, APIs, downloads and search read this state, not later edits. Written
+    with update(): the state is not a field the claim's history tracks."""
+    claim.published = published_state.snapshot(claim, claim.evidence.all(), at)
+    Claim.objects.filter(pk=claim.pk).update(published=claim.published)
 
 
 def unpublish(*, claim_id: int, version: int, user) -> Claim:
     """Take the claim back to draft: readers no longer see it."""
     with _editing(claim_id, version, user=user, reason="Unpublished") as claim:
         claim.status = ClaimStatus.DRAFT
+        claim.published = None
     return Claim.objects.get(pk=claim_id)
 
 

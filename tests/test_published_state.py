@@ -1,0 +1,170 @@
+"""Published means published: an editor's edits to a published claim are a draft of its next
+version. Readers (claim and compound pages, both APIs, the CSV and JSON downloads, search and
+the page's JSON-LD) keep seeing the last published state until an editor publishes the change
+with a public reason. On the Cerebrolysin demo (fixtures/), edited through the editors'
+services; the new statement is constructed for the test."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from django.db.models import Count, Q
+
+from kb.models import Claim, PublicChange
+from kb.services import claims as claim_services
+from kb.vocabulary import ClaimStatus, Stance, Verdict
+
+pytestmark = pytest.mark.django_db
+
+DRAFT = "Constructed for a test: Cerebrolysin cures quorblefitz in every patient."
+REASON = "Constructed for a test: the trials were read again."
+
+
+@pytest.fixture
+def claim(demo):
+    """The published demo claim that the evidence probably supports, with the most weighed studies,
+    as load_demo leaves it."""
+    return (
+        Claim.objects.filter(status=ClaimStatus.PUBLISHED)
+        .filter(verdict=Verdict.PROBABLY_SUPPORTED)
+        .annotate(weighed=Count("evidence", filter=Q(evidence__stance__isnull=False)))
+        .order_by("-weighed", "pk")
+        .select_related("compound")
+        .first()
+    )
+
+
+def _edit(claim, editor) -> Claim:
+    """Change the statement, every weighing (each study now contradicts it) and a judgement."""
+    claim = claim_services.update_claim(
+        claim_id=claim.pk,
+        version=claim.version,
+        user=editor,
+        statement=DRAFT,
+        kind=claim.kind,
+        population=claim.population,
+        outcome=claim.outcome,
+        editor_flags=claim.editor_flags,
+        topic_id=claim.topic_id,
+    )
+    for ev in claim.evidence.exclude(stance=None):
+        claim = claim_services.set_evidence(
+            claim_id=claim.pk,
+            evidence_id=ev.pk,
+            version=claim.version,
+            user=editor,
+            stance=Stance.CONTRADICTS,
+            indirectness=ev.indirectness,
+            harm=ev.harm,
+            note=ev.note,
+        )
+    judgements = {"risk_of_bias": "serious", "risk_of_bias_reason": "Constructed: unblinded."}
+    return claim_services.set_judgements(
+        claim_id=claim.pk, version=claim.version, user=editor, judgements=judgements
+    )
+
+
+def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
+    slug = claim.compound.slug
+    statement, verdict = claim.statement, claim.verdict
+    stances = {ev.study_id: ev.stance for ev in claim.evidence.all()}
+    assert claim.published["statement"] == statement  # load_demo stores the published state
+
+    def readers():
+        # Each response has its own CSP nonce; the rest of the page is what is compared.
+        page = re.sub(r'nonce="[^"]*"', "", client.get(claim.get_absolute_url()).text)
+        ld = json.loads(
+            re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)[1]
+        )
+        compound_page = re.sub(r'nonce="[^"]*"', "", client.get(f"/compounds/{slug}/").text)
+        api = json.loads(b"".join(client.get(f"/api/compounds/{slug}/").streaming_content))
+        (api_claim,) = [c for c in api["claims"] if c["id"] == claim.pk]
+        v1 = client.get(f"/api/v1/claims/{claim.pk}").json()
+        v1_list = client.get(f"/api/v1/claims?compound={slug}&page_size=100").json()["items"]
+        (v1_listed,) = [c for c in v1_list if c["id"] == claim.pk]
+        rows = list(
+            csv.DictReader(
+                io.StringIO(
+                    b"".join(client.get(f"/compounds/{slug}/claims.csv").streaming_content).decode()
+                )
+            )
+        )
+        downloaded = json.loads(
+            b"".join(client.get(f"/compounds/{slug}/claims.json").streaming_content)
+        )
+        found = client.get("/search/", {"q": "quorblefitz"}).text
+        return dict(
+            page=page,
+            ld=ld,
+            compound_page=compound_page,
+            api=api_claim,
+            v1=v1,
+            v1_listed=v1_listed,
+            csv=[row for row in rows if row["claim_url"].endswith(claim.get_absolute_url())],
+            json=downloaded,
+            search=found,
+        )
+
+    before = readers()
+    claim = _edit(claim, editor)
+    assert claim.statement == DRAFT
+    assert claim.verdict != verdict
+
+    seen = readers()
+    assert seen["page"] == before["page"]
+    assert seen["ld"] == before["ld"]
+    assert seen["ld"]["claimReviewed"] == statement
+    assert seen["compound_page"] == before["compound_page"]
+    assert DRAFT not in seen["compound_page"]
+    assert statement in seen["compound_page"]
+    assert seen["api"] == before["api"]
+    assert seen["api"]["statement"] == statement
+    assert seen["api"]["verdict"] == verdict
+    assert {ev["study"]["id"]: ev["stance"] for ev in seen["api"]["evidence"]} == stances
+    assert seen["v1"] == before["v1"]
+    assert seen["v1"]["verdict"] == verdict
+    assert seen["v1_listed"] == before["v1_listed"]
+    assert seen["csv"] == before["csv"]
+    assert seen["csv"]
+    assert seen["json"] == before["json"]
+    # Search finds a published claim by its published words only.
+    assert claim.get_absolute_url() not in seen["search"]
+    assert PublicChange.objects.filter(claim=claim).count() == 0
+
+    # The workbench says readers see the published version, and what the draft changes.
+    client.force_login(editor)
+    bench = client.get(f"/editor/claims/{claim.pk}/").text
+    assert "Unpublished changes" in bench
+    assert "readers still see the version published on" in bench
+    assert "statement" in bench[bench.index("Unpublished changes") :][:600]
+    client.logout()
+
+    claim = claim_services.publish(
+        claim_id=claim.pk, version=claim.version, user=editor, reason=REASON
+    )
+    after = readers()
+    assert after["ld"]["claimReviewed"] == DRAFT
+    assert DRAFT in after["page"]
+    assert DRAFT in after["compound_page"]
+    assert after["api"]["statement"] == DRAFT
+    assert after["api"]["verdict"] == claim.verdict
+    assert {ev["stance"] for ev in after["api"]["evidence"] if ev["stance"]} == {Stance.CONTRADICTS}
+    assert after["v1"]["verdict"] == after["v1_listed"]["verdict"] == claim.verdict
+    assert after["csv"] != before["csv"]
+    assert after["json"] != before["json"]
+    assert f'href="{claim.get_absolute_url()}"' in after["search"]
+    assert "<mark>quorblefitz</mark>" in after["search"]
+    (change,) = PublicChange.objects.filter(claim=claim)
+    assert (change.old_verdict, change.new_verdict, change.reason) == (None, claim.verdict, REASON)
+    assert REASON in after["page"]
+
+    client.force_login(editor)
+    assert "Unpublished changes" not in client.get(f"/editor/claims/{claim.pk}/").text
+    client.logout()
+
+    claim = claim_services.unpublish(claim_id=claim.pk, version=claim.version, user=editor)
+    assert claim.published is None
+    assert client.get(claim.get_absolute_url()).status_code == 404
+    assert client.get(f"/api/v1/claims/{claim.pk}").status_code == 404
