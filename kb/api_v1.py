@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q
+from django.db.models import CharField, Prefetch, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
@@ -250,8 +250,10 @@ def compound_detail(request, slug: str):
         .filter(compound=compound)
         # What readers see: the published state when the claim has one.
         .values_list(
-            Coalesce(KeyTextTransform("verdict", "published"), "verdict"),
-            Coalesce(KeyTextTransform("certainty", "published"), "certainty"),
+            Coalesce(KeyTextTransform("verdict", "published"), "verdict", output_field=CharField()),
+            Coalesce(
+                KeyTextTransform("certainty", "published"), "certainty", output_field=CharField()
+            ),
         )
     )
     verdicts = [

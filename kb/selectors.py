@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -17,7 +18,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Upper
 
 from kb import evidence_overview as overview
 from kb import published_state
@@ -190,8 +192,9 @@ def filter_claims(claims: QuerySet, filters: ClaimFilters) -> QuerySet:
     """The claims matching every chosen filter, in SQL: the page shows one slice of them."""
     if filters.topic:
         topic = Topic.objects.filter(slug=filters.topic).values("pk")
-        claims = claims.filter(
-            Q(published__isnull=True, topic__slug=filters.topic) | Q(published__topic_id__in=topic)
+        published_topic = Cast(KeyTextTransform("topic_id", "published"), BigIntegerField())
+        claims = claims.alias(published_topic=published_topic).filter(
+            Q(published__isnull=True, topic__slug=filters.topic) | Q(published_topic__in=topic)
         )
     if filters.verdict:
         claims = claims.filter(public("verdict", filters.verdict))
