@@ -9,6 +9,7 @@ demo for each test is the slow part, so there is one test per concern, not per p
 import re
 
 import pytest
+from phone import SQUEEZED_CELLS
 from playwright.sync_api import Page, expect
 
 # Transactional: the live server's thread must see the rows each test creates.
@@ -115,36 +116,6 @@ def test_public_pages_fit_a_phone_screen_without_sideways_scrolling(page: Page, 
         if width > 320:
             too_wide[name] = width
     assert too_wide == {}
-
-
-# For every table cell, the widest word of its text (measured in the font of the element holding
-# it) against the room the cell gives its content. A cell narrower than one of its words splits
-# that word into slivers: what phones showed before tables learned to scroll.
-SQUEEZED_CELLS = """() => {
-  const canvas = document.createElement("canvas").getContext("2d");
-  const squeezed = [];
-  for (const cell of document.querySelectorAll("main th, main td")) {
-    const style = getComputedStyle(cell);
-    const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    let widest = 0, word = "";
-    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-    while (walker.nextNode()) {
-      const node = walker.currentNode;
-      const holder = getComputedStyle(node.parentElement);
-      if (holder.display === "none" || node.parentElement.closest(".visually-hidden")) continue;
-      canvas.font = holder.font;
-      // Lines may break at spaces and after hyphens ("meta-|analysis"), nowhere else.
-      for (const w of node.textContent.split(/\\s+|(?<=-)/)) {
-        const width = canvas.measureText(w).width;
-        if (width > widest) { widest = width; word = w; }
-      }
-    }
-    if (widest > room + 1) {
-      squeezed.push(`${word} needs ${Math.ceil(widest)}px, has ${Math.floor(room)}px`);
-    }
-  }
-  return squeezed;
-}"""
 
 
 def test_on_a_phone_no_table_cell_is_narrower_than_its_longest_word_and_axe_passes(

@@ -12,6 +12,7 @@ import re
 import pytest
 from django.utils import timezone
 from editor_support import PASSWORD
+from phone import SQUEEZED_CELLS
 from playwright.sync_api import Page, expect
 
 from kb.demo import load_demo
@@ -292,3 +293,36 @@ def test_htmx_saves_run_under_the_strict_csp(context, stroke_claim):
     # Saved by htmx, not by a full page load: the URL has no section anchor.
     assert page.url.endswith(f"/editor/claims/{stroke_claim.pk}/")
     assert page.evaluate("() => window.__cspViolations") == []
+
+
+def test_on_a_phone_the_editors_pages_split_no_word_and_axe_passes(
+    new_context, stroke_claim, axe_script
+):
+    page = new_context(bypass_csp=True).new_page()  # axe is injected as a script
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    squeezed, too_wide, inaccessible = {}, {}, {}
+    for path in (
+        "/editor/",
+        f"/editor/claims/{stroke_claim.pk}/",
+        f"/claims/{stroke_claim.pk}/history/",
+        "/editor/articles/import/",
+        "/editor/jobs/",
+        "/editor/inbox/",
+        f"/editor/compounds/{stroke_claim.compound.slug}/watch/",
+    ):
+        assert page.goto(path).status == 200, path
+        found = page.evaluate(SQUEEZED_CELLS)
+        if found:
+            squeezed[path] = found[:5]
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[path] = width
+        page.add_script_tag(path=axe_script)
+        results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        if blocking:
+            inaccessible[path] = [f"{v['id']}: {v['help']}" for v in blocking]
+    assert squeezed == {}
+    assert too_wide == {}
+    assert inaccessible == {}
