@@ -168,6 +168,27 @@ def published_evidence(claims: list, evidence: Iterable) -> list:
     return rows
 
 
+def published_links(evidence: Iterable) -> list:
+    """Evidence rows of several claims (each with its `claim` loaded), as readers see them: a
+    published claim's rows as published (a row its draft added is left out), its claim showing
+    its published state. No query."""
+    evidence = list(evidence)
+    show_published({ev.claim_id: ev.claim for ev in evidence}.values())
+    shown = []
+    for ev in evidence:
+        state = ev.claim.published
+        if not state:
+            shown.append(ev)
+            continue
+        rows = {row["study_id"]: row for row in state["evidence"]}
+        if ev.study_id in rows:
+            ev = copy(ev)
+            for name in EVIDENCE_FIELDS:
+                setattr(ev, name, rows[ev.study_id][name])
+            shown.append(ev)
+    return shown
+
+
 def show_published_in_chunks(claims: Iterable, size: int) -> Iterator:
     """show_published over an iterator, `size` claims at a time (the downloads stream)."""
     claims = iter(claims)

@@ -325,10 +325,14 @@ def source_audit(source, user) -> SourceAudit:
         .select_related("claim")
         .order_by("position", "id")
     )
-    claim_ids = {appearance.claim_id for appearance in appearances}
-    evidence = {
-        (ev.claim_id, ev.study_id): ev for ev in Evidence.objects.filter(claim_id__in=claim_ids)
-    }
+    claims = {appearance.claim_id: appearance.claim for appearance in appearances}
+    for appearance in appearances:
+        appearance.claim = claims[appearance.claim_id]  # one object per claim
+    # Readers see each claim's published statement and weighing (kb.published_state).
+    links = list(Evidence.objects.filter(claim_id__in=claims))
+    for ev in links:
+        ev.claim = claims[ev.claim_id]
+    evidence = {(ev.claim_id, ev.study_id): ev for ev in published_state.published_links(links)}
     sites = [
         CitationSite(
             appearance=appearance,

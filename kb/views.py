@@ -222,7 +222,7 @@ def study_detail(request, pk):
     # The page shows the abstract but never the raw record.
     study = get_object_or_404(Study.objects.defer("raw_record", "search_vector"), pk=pk)
     claims = selectors.visible_claims(request.user)
-    evidence = (
+    evidence = published_state.published_links(
         Evidence.objects.filter(study=study, claim__in=claims)
         .select_related("claim", "claim__compound")
         .order_by("claim_id")

@@ -71,6 +71,8 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
     statement, verdict = claim.statement, claim.verdict
     stances = {ev.study_id: ev.stance for ev in claim.evidence.all()}
     assert claim.published["statement"] == statement  # load_demo stores the published state
+    weighed = claim.evidence.exclude(stance=None).first().study_id
+    source_id = claim.appearances.first().source_id
 
     def readers():
         # Each response has its own CSP nonce; the rest of the page is what is compared.
@@ -95,6 +97,8 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
             b"".join(client.get(f"/compounds/{slug}/claims.json").streaming_content)
         )
         found = client.get("/search/", {"q": "quorblefitz"}).text
+        study_page = client.get(f"/studies/{weighed}/").text
+        source_page = client.get(f"/sources/{source_id}/").text
         return dict(
             page=page,
             ld=ld,
@@ -105,6 +109,8 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
             csv=[row for row in rows if row["claim_url"].endswith(claim.get_absolute_url())],
             json=downloaded,
             search=found,
+            study_page=re.sub(r'nonce="[^"]*"', "", study_page),
+            source_page=re.sub(r'nonce="[^"]*"', "", source_page),
         )
 
     before = readers()
@@ -129,6 +135,9 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
     assert seen["csv"] == before["csv"]
     assert seen["csv"]
     assert seen["json"] == before["json"]
+    # The study's page and the source's citation audit show the published statement and stance.
+    assert seen["study_page"] == before["study_page"]
+    assert seen["source_page"] == before["source_page"]
     # Search finds a published claim by its published words only.
     assert claim.get_absolute_url() not in seen["search"]
     assert PublicChange.objects.filter(claim=claim).count() == 0
@@ -152,6 +161,8 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
     assert after["api"]["verdict"] == claim.verdict
     assert {ev["stance"] for ev in after["api"]["evidence"] if ev["stance"]} == {Stance.CONTRADICTS}
     assert after["v1"]["verdict"] == after["v1_listed"]["verdict"] == claim.verdict
+    assert DRAFT in after["study_page"]
+    assert DRAFT in after["source_page"]
     assert after["csv"] != before["csv"]
     assert after["json"] != before["json"]
     assert f'href="{claim.get_absolute_url()}"' in after["search"]
@@ -168,3 +179,24 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
     assert claim.published is None
     assert client.get(claim.get_absolute_url()).status_code == 404
     assert client.get(f"/api/v1/claims/{claim.pk}").status_code == 404
+
+
+def test_the_migration_gives_claims_published_before_it_their_published_state(demo):
+    """Claims published before the published state existed keep showing what they showed."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("kb.migrations.0016_claim_published_state")
+    published = Claim.objects.filter(status=ClaimStatus.PUBLISHED)
+    expected = {claim.pk: claim.published for claim in published}
+    Claim.objects.update(published=None)
+    migration.fill_published_state(apps, None)
+    for claim in Claim.objects.filter(status=ClaimStatus.PUBLISHED).prefetch_related("evidence"):
+        state = claim.published
+        assert {k: v for k, v in state.items() if k != "at"} == {
+            k: v for k, v in expected[claim.pk].items() if k != "at"
+        }
+        assert state["statement"] == claim.statement
+        assert len(state["evidence"]) == len(claim.evidence.all())
+    assert not Claim.objects.filter(status=ClaimStatus.DRAFT, published__isnull=False).exists()
