@@ -58,7 +58,7 @@ def test_claim_page_orders_evidence_by_design_level(client, graded_compound):
     response = client.get(f"/claims/{claim.pk}/")
     text = response.text
     assert response.status_code == 200
-    table = text[text.index('<table class="evidence">') :]
+    table = text[text.index('<table class="evidence"') :]
     assert table.index("A constructed review") < table.index("A constructed trial")
     assert "Risk of bias" in text
 
@@ -501,7 +501,7 @@ def test_source_page_lists_its_sentences_in_page_order_with_the_citation_audit(
     counted = "This page has 2 citation sites (a reference cited by a sentence). Of them, 2 have"
     assert f"{counted} been weighed" in text
     assert "<strong>1 supports it</strong> and 0 partially." in text
-    start = text.index('<table class="audit">')
+    start = text.index('<table class="audit"')
     audit = text[start : text.index("</table>", start)]
     claim_url = repeated["said_thrice"].get_absolute_url()
     assert f'<a href="{claim_url}#appearance-{repeated["mismatch"].pk}">' in audit
