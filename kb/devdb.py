@@ -209,6 +209,30 @@ def _create_database(port_number: int) -> None:
         connection.close()
 
 
+def _start_server(pgdata: Path, port_number: int) -> bool:
+    """Start PostgreSQL on the port; False if the port was taken at the moment it bound."""
+    log = pgdata / "server.log"
+    print(f"devdb: starting PostgreSQL on {HOST}:{port_number} (log: {log})", file=sys.stderr)
+    size_before = log.stat().st_size if log.exists() else 0
+    # No Unix socket: clients use TCP on 127.0.0.1, so nothing lands in /tmp or /run.
+    options = f"-c listen_addresses={HOST} -p {port_number} -c unix_socket_directories=''"
+    started = _pg(
+        "pg_ctl", "start", "--wait", "--silent", "-D", str(pgdata), "-l", str(log),
+        "-o", options, check=False,
+    )  # fmt: skip
+    if started.returncode == 0:
+        return True
+    text = log.read_bytes()[size_before:].decode(errors="replace") if log.exists() else ""
+    if "Address already in use" in text:
+        return False
+    tail = text.splitlines()[-15:]
+    raise DevDBError(
+        "PostgreSQL did not start. The end of its log:\n" + "\n".join(tail)
+        if tail
+        else "PostgreSQL did not start (pg_ctl's messages are above)."
+    )
+
+
 # Without DEVDB_PORT, a default port taken (say by another checkout's database) moves this one
 # up to the next free port among these many.
 SPARE_PORTS = 50
@@ -248,21 +272,17 @@ def start() -> str:
                 f" DEVDB_PORT=<port> (e.g. `DEVDB_PORT=54330 make run`)."
             )
         _initialise(pgdata)
-        log = pgdata / "server.log"
-        print(f"devdb: starting PostgreSQL on {HOST}:{wanted} (log: {log})", file=sys.stderr)
-        # No Unix socket: clients use TCP on 127.0.0.1, so nothing lands in /tmp or /run.
-        options = f"-c listen_addresses={HOST} -p {wanted} -c unix_socket_directories=''"
-        started = _pg(
-            "pg_ctl", "start", "--wait", "--silent", "-D", str(pgdata), "-l", str(log),
-            "-o", options, check=False,
-        )  # fmt: skip
-        if started.returncode != 0:
-            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
-            raise DevDBError(
-                "PostgreSQL did not start. The end of its log:\n" + "\n".join(tail)
-                if tail
-                else "PostgreSQL did not start (pg_ctl's messages are above)."
-            )
+        # Another program may take a free port between the look and the bind (two checkouts
+        # starting at once): without DEVDB_PORT, the server moves on to the next free one.
+        while not _start_server(pgdata, wanted):
+            free = None if chosen else _free_port(wanted)
+            if free is None:
+                raise DevDBError(
+                    f"Port {wanted} on {HOST} was taken while PostgreSQL started: choose a free"
+                    " one with DEVDB_PORT=<port>."
+                )
+            print(f"devdb: port {wanted} was taken meanwhile; using {free}", file=sys.stderr)
+            wanted = free
     _wait_until_accepting(wanted)
     _create_database(wanted)
     return url(wanted)
