@@ -18,6 +18,7 @@ from urllib.request import HTTPCookieProcessor, Request, build_opener
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from kb.editor.forms import JudgementsForm
 from kb.models import Claim
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -47,12 +48,22 @@ def post(client, name, claim, data=None, *args, htmx=True):
     return client.post(url(name, claim, *args), data, **(HTMX if htmx else {}))
 
 
+def judgements_as_stored(claim) -> dict:
+    """The judgements part of the grading form as the page shows it for `claim`, unchanged."""
+    initial = JudgementsForm.for_claim(Claim.objects.get(pk=claim.pk)).initial
+    data = {name: "" if value is None else value for name, value in initial.items()}
+    if not data["dose_response"]:
+        del data["dose_response"]  # an unticked box is not posted
+    return data
+
+
 def weigh(client, claim, evidence, **fields):
-    """Post one evidence row's form (stance, design, note, ...) as htmx does."""
+    """Post the grading form with one evidence row (stance, design, note, ...) changed and the
+    judgements as they are, as htmx does."""
     prefix = f"ev{evidence.pk}"
-    data = {f"{prefix}-version": Claim.objects.get(pk=claim.pk).version}
+    data = {**judgements_as_stored(claim), "evidence": evidence.pk}
     data.update({f"{prefix}-{name}": value for name, value in fields.items()})
-    return client.post(url("update-evidence", claim, evidence.pk), data, **HTMX)
+    return client.post(url("grading", claim), data, **HTMX)
 
 
 class LiveSession:

@@ -26,7 +26,7 @@ def test_the_second_save_on_a_stale_version_is_refused_with_409(two_editors, dra
     first, second = two_editors
     seen = draft_claim.version  # both editors opened the page at this version
     ours = first.post(
-        reverse("editor:judgements", args=[draft_claim.pk]),
+        reverse("editor:grading", args=[draft_claim.pk]),
         {
             "version": seen,
             "risk_of_bias": "serious",
@@ -80,15 +80,16 @@ def test_a_stale_evidence_save_changes_neither_the_link_nor_the_claim(two_editor
     evidence = draft_claim.evidence.get()
     prefix = f"ev{evidence.pk}"
     seen = draft_claim.version
+    row = {"evidence": evidence.pk, "large_effect": "0"}
     first.post(
-        reverse("editor:update-evidence", args=[draft_claim.pk, evidence.pk]),
-        {f"{prefix}-version": seen, f"{prefix}-stance": "supports"},
+        reverse("editor:grading", args=[draft_claim.pk]),
+        {**row, "version": seen, f"{prefix}-stance": "supports"},
         **HTMX,
     )
     history_rows = evidence.history.count()
     response = second.post(
-        reverse("editor:update-evidence", args=[draft_claim.pk, evidence.pk]),
-        {f"{prefix}-version": seen, f"{prefix}-stance": "contradicts", f"{prefix}-harm": "on"},
+        reverse("editor:grading", args=[draft_claim.pk]),
+        {**row, "version": seen, f"{prefix}-stance": "contradicts", f"{prefix}-harm": "on"},
         **HTMX,
     )
     assert response.status_code == 409
@@ -142,7 +143,7 @@ def test_a_stale_move_is_refused_and_moves_nothing(
     sentence = make_appearance(draft_claim, quote="A trial shows Testolin is safe.", cites=[trial])
     seen = Claim.objects.get(pk=draft_claim.pk).version
     first.post(
-        reverse("editor:judgements", args=[draft_claim.pk]),
+        reverse("editor:grading", args=[draft_claim.pk]),
         {"version": seen, "imprecision": "none", "large_effect": "0"},
         **HTMX,
     )

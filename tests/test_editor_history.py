@@ -31,7 +31,7 @@ def graded_and_published(client, claim):
 def test_a_judgement_is_recorded_with_who_what_and_why(signed_in, editor, draft_claim):
     post(
         signed_in,
-        "judgements",
+        "grading",
         draft_claim,
         {
             "imprecision": "serious",
@@ -109,7 +109,7 @@ def test_the_public_changelog_lists_each_publication_with_its_reason_and_editor(
 
     post(
         signed_in,
-        "judgements",
+        "grading",
         claim,
         {
             "risk_of_bias": "serious",

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from editor_support import HTMX
+from editor_support import HTMX, judgements_as_stored
 
 from kb import roles as kb_roles
 from kb.editor import pending
@@ -73,14 +73,16 @@ def writes(claim):
             {**version, "statement": "Edited.", "kind": "benefit"},
         ),
         (reverse("editor:add-evidence", args=[claim.pk]), {**version, "study": review.pk}),
-        (
-            reverse("editor:update-evidence", args=[claim.pk, evidence.pk]),
-            {f"{prefix}-version": claim.version, f"{prefix}-stance": "no_effect"},
-        ),
         (reverse("editor:remove-evidence", args=[claim.pk, evidence.pk]), version),
         (
-            reverse("editor:judgements", args=[claim.pk]),
-            {**version, "imprecision": "none", "large_effect": "0"},
+            reverse("editor:grading", args=[claim.pk]),
+            # One row weighed, the judgements left as they are: one change, one new version.
+            {
+                **judgements_as_stored(claim),
+                **version,
+                "evidence": evidence.pk,
+                f"{prefix}-stance": "no_effect",
+            },
         ),
         (
             reverse("editor:override", args=[claim.pk]),
@@ -121,7 +123,7 @@ def article_writes(claim, preview: str = "no-preview"):
 
 
 PAGE_COUNT = 6
-WRITE_COUNT = 11
+WRITE_COUNT = 10
 ARTICLE_WRITE_COUNT = 6
 
 

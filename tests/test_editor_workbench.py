@@ -41,7 +41,7 @@ def page_section(html: str, section_id: str) -> str:
     return html[start : html.index("</section>", start)]
 
 
-@pytest.mark.parametrize("section", ["claim-fields", "judgements", "evidence_row", "appearances"])
+@pytest.mark.parametrize("section", ["claim-fields", "judgements", "evidence", "appearances"])
 def test_every_save_refreshes_each_version_input_on_the_page_by_its_id_keeping_its_name(
     signed_in, draft_claim, make_study, make_evidence, make_claim, section
 ):
@@ -55,17 +55,18 @@ def test_every_save_refreshes_each_version_input_on_the_page_by_its_id_keeping_i
     status = page_section(page, "status")
     assert len(re.findall(without_id, page)) == len(re.findall(without_id, status)) == 1
     kept = {id_: name for id_, name in version_inputs(page).items() if id_}
-    # Both evidence rows, the statement, judgements, override, the sentence's two forms.
-    assert kept[f"id_ev{second.pk}-version"] == f"ev{second.pk}-version"
+    # The statement, the grading form (every evidence row and the judgements: one version),
+    # override, publish, both rows' "Remove", the sentence's two forms.
     assert {"claim_version", "grade_version", "override_version", "publish_version"} <= set(kept)
-    assert len(kept) == 4 + 2 * 2 + 2
+    assert kept[f"ev{second.pk}-remove-version"] == "version"
+    assert len(kept) == 4 + 2 + 2
 
     evidence = draft_claim.evidence.order_by("pk").first()
     if section == "claim-fields":
         response = post(signed_in, "update-claim", draft_claim, claim_fields(draft_claim))
     elif section == "judgements":
-        response = post(signed_in, "judgements", draft_claim, {"large_effect": "0"})
-    elif section == "evidence_row":
+        response = post(signed_in, "grading", draft_claim, {"large_effect": "0"})
+    elif section == "evidence":
         response = weigh(signed_in, draft_claim, evidence, stance="supports")
     else:
         ap = draft_claim.appearances.get()
@@ -95,7 +96,7 @@ def test_the_full_page_has_every_section_and_no_inline_script_or_style(signed_in
     assert versions_in(text) == {str(draft_claim.version)}
 
 
-def test_weighing_a_study_answers_with_the_row_and_the_new_verdict_out_of_band(
+def test_weighing_a_study_answers_with_the_grading_form_and_the_new_verdict_out_of_band(
     signed_in, draft_claim
 ):
     evidence = draft_claim.evidence.get()
@@ -105,16 +106,17 @@ def test_weighing_a_study_answers_with_the_row_and_the_new_verdict_out_of_band(
     text = response.text
     assert response.status_code == 200
     assert "<html" not in text
-    assertTemplateUsed(response, "evidence_row")
+    assertTemplateUsed(response, "grading")
     assertTemplateNotUsed(response, "base.html")
-    assert text.lstrip().startswith(f'<li id="ev-{evidence.pk}"')
+    assert text.lstrip().startswith('<div id="grading">')
+    assert f'<li id="ev-{evidence.pk}"' in text
     assert (
         'id="verdict-panel" aria-labelledby="verdict-panel-heading" class="card" hx-swap-oob'
         in text
     )
-    # The row's own version input (named "ev<pk>-version") is refreshed by id, keeping its name.
+    # The grading form's one version input (the claim's) is refreshed by id, keeping its name.
     new = draft_claim.version + 1
-    assert f'name="ev{evidence.pk}-version" value="{new}" id="id_ev{evidence.pk}-version"' in text
+    assert f'name="version" value="{new}" id="grade_version"' in text
     evidence.refresh_from_db()
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert (evidence.stance, evidence.note) == ("supports", "Primary outcome met.")
@@ -137,7 +139,7 @@ def test_grading_step_by_step_shows_the_verdict_change_with_each_judgement(signe
 
     judged = post(
         signed_in,
-        "judgements",
+        "grading",
         draft_claim,
         {
             "risk_of_bias": "serious",
@@ -145,7 +147,7 @@ def test_grading_step_by_step_shows_the_verdict_change_with_each_judgement(signe
             "large_effect": "0",
         },
     )
-    assertTemplateUsed(judged, "judgements")
+    assertTemplateUsed(judged, "grading")
     assert "<html" not in judged.text
     assert "Probably supported" in judged.text
     assert "certainty: moderate" in judged.text
@@ -153,7 +155,7 @@ def test_grading_step_by_step_shows_the_verdict_change_with_each_judgement(signe
 
     judged = post(
         signed_in,
-        "judgements",
+        "grading",
         draft_claim,
         {
             "risk_of_bias": "serious",
@@ -174,10 +176,10 @@ def test_a_serious_judgement_needs_a_reason_and_nothing_is_saved_without_one(
     signed_in, draft_claim
 ):
     response = post(
-        signed_in, "judgements", draft_claim, {"risk_of_bias": "serious", "large_effect": "0"}
+        signed_in, "grading", draft_claim, {"risk_of_bias": "serious", "large_effect": "0"}
     )
     assert response.status_code == 200
-    assertTemplateUsed(response, "judgements")
+    assertTemplateUsed(response, "grading")
     assert "Say why the risk of bias is serious." in response.text
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert claim.risk_of_bias is None
@@ -296,7 +298,7 @@ def test_adding_a_stored_study_links_it_unweighed_and_knows_the_source_cites_it(
     )
     Citation.objects.create(appearance=appearance, reference=reference)
     response = post(signed_in, "add-evidence", draft_claim, {"study": review.pk})
-    assertTemplateUsed(response, "evidence")
+    assertTemplateUsed(response, "grading")
     assert "<html" not in response.text
     assert "A constructed systematic review of Testolin" in response.text
     link = Evidence.objects.get(claim=draft_claim, study=review)
@@ -321,7 +323,7 @@ def test_a_pmid_not_stored_is_fetched_shown_and_stored_only_when_added(
     assert not Study.objects.filter(pmid="23121403").exists()
 
     added = post(signed_in, "add-evidence", draft_claim, {"record": "pmid:23121403"})
-    assertTemplateUsed(added, "evidence")
+    assertTemplateUsed(added, "grading")
     study = Study.objects.get(pmid="23121403")
     assert (study.doi, study.design) == ("10.1056/nejmoa1210384", "rct")
     assert Evidence.objects.filter(claim=draft_claim, study=study, stance=None).exists()
@@ -381,7 +383,7 @@ def test_removing_a_study_unlinks_it_and_regrades(signed_in, draft_claim):
     weigh(signed_in, draft_claim, evidence, stance="supports", design="rct")
     post(signed_in, "mark-graded", draft_claim)
     response = post(signed_in, "remove-evidence", draft_claim, None, evidence.pk)
-    assertTemplateUsed(response, "evidence")
+    assertTemplateUsed(response, "grading")
     assert "No evidence linked yet" in response.text
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert claim.evidence.count() == 0
@@ -842,14 +844,14 @@ def test_save_and_mark_graded_does_both_in_one_step_or_neither(signed_in, draft_
         "grade": "1",
     }
     # Nothing weighed yet: refused, and the judgements are not saved either.
-    refused = post(signed_in, "judgements", draft_claim, judged)
+    refused = post(signed_in, "grading", draft_claim, judged)
     assert "Weigh at least one study (set its stance) before grading the claim." in refused.text
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert (claim.imprecision, claim.graded_at, claim.version) == (None, None, draft_claim.version)
 
     weigh(signed_in, draft_claim, draft_claim.evidence.get(), stance="supports", design="rct")
-    response = post(signed_in, "judgements", draft_claim, judged)
-    assert "Judgements saved and the claim marked graded." in response.text
+    response = post(signed_in, "grading", draft_claim, judged)
+    assert "Saved and marked graded." in response.text
     assert "Mark graded again (re-reviewed)" in response.text  # the status, out of band
     claim = Claim.objects.get(pk=draft_claim.pk)
     assert claim.imprecision == "serious"

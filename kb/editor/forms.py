@@ -93,7 +93,9 @@ class ClaimForm(VersionForm):
         return data | {"topic_id": topic.pk if topic else None}
 
 
-class EvidenceForm(VersionForm):
+class EvidenceForm(forms.Form):
+    """One evidence row's weighing, a part of GradingForm (which carries the claim's version)."""
+
     stance = forms.ChoiceField(required=False, choices=[("", "Not weighed yet"), *Stance.choices])
     indirectness = forms.MultipleChoiceField(
         required=False, choices=Indirectness.choices, widget=forms.CheckboxSelectMultiple
@@ -106,20 +108,20 @@ class EvidenceForm(VersionForm):
         required=False,
         label="Study design",
         choices=[("", "Not classified"), *Design.choices],
-        help_text="Saving confirms the design for every claim that weighs this study.",
+        help_text="Saving a row you changed confirms the design for every claim that weighs "
+        "this study.",
     )
 
     @classmethod
-    def for_evidence(cls, evidence, version: int, **kwargs):
+    def for_evidence(cls, evidence, data=None):
         initial = {
-            "version": version,
             "stance": evidence.stance or "",
             "indirectness": evidence.indirectness,
             "harm": evidence.harm,
             "note": evidence.note,
             "design": evidence.study.design or "",
         }
-        return cls(initial=initial, prefix=f"ev{evidence.pk}", **kwargs)
+        return cls(data, initial=initial, prefix=f"ev{evidence.pk}")
 
     def values(self) -> dict:
         data = self.cleaned_data
@@ -164,6 +166,8 @@ class JudgementsForm(VersionForm):
                 max_length=limits.NOTE,
                 widget=_area(),
             )
+        first_domain = self.fields[DOWNGRADE_DOMAINS[0][0]]  # the J shortcut
+        first_domain.widget.attrs.update({"accesskey": "j", "aria-keyshortcuts": "Alt+Shift+J"})
         self.order_fields(
             [
                 "version",
@@ -217,6 +221,72 @@ class JudgementsForm(VersionForm):
             result[name] = data[name]
         result["dose_response_reason"] = data["dose_response_reason"]
         return result
+
+
+class PublishNowForm(forms.Form):
+    """The grading form's last part: a public reason, to publish in the same step."""
+
+    public_reason = forms.CharField(
+        label="Public reason (to publish now)",
+        required=False,
+        max_length=1000,
+        widget=_area(2),
+        help_text="Readers see it in the claim's changelog, with the date and who published.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="publish-now_%s", **kwargs)
+        self.fields["public_reason"].widget.attrs.update(
+            {"accesskey": "p", "aria-keyshortcuts": "Alt+Shift+P"}
+        )
+
+
+class GradingForm:
+    """The weighing of every evidence row and the GRADE judgements: one form, one Save.
+
+    The judgements part carries the claim's version, which the whole save is checked against.
+    Each row is posted with its id in `evidence` and its fields prefixed "ev<id>-"; only rows
+    listed are validated and saved, so a row added by another editor meanwhile is left alone.
+    """
+
+    def __init__(self, data=None, *, claim, evidence, publish: bool = False):
+        self.data = data
+        self.publish = publish
+        self.publishing = PublishNowForm(data)
+        if data is None:
+            self.judgements = JudgementsForm.for_claim(claim)
+            self.rows = {ev.pk: EvidenceForm.for_evidence(ev) for ev in evidence}
+        else:
+            listed = set(data.getlist("evidence"))
+            self.judgements = JudgementsForm(data)
+            self.rows = {
+                ev.pk: EvidenceForm.for_evidence(ev, data)
+                for ev in evidence
+                if str(ev.pk) in listed
+            }
+
+    def is_valid(self) -> bool:
+        forms_ = [self.judgements, self.publishing, *self.rows.values()]
+        valid = all([form.is_valid() for form in forms_])
+        if valid and self.publish and not self.public_reason():
+            self.publishing.add_error(
+                "public_reason",
+                "Say publicly why you publish: readers see the reason in the changelog.",
+            )
+            return False
+        return valid
+
+    def public_reason(self) -> str:
+        return self.publishing.cleaned_data["public_reason"].strip()
+
+    @property
+    def cleaned_data(self) -> dict:
+        return self.judgements.cleaned_data
+
+    def weighings(self) -> dict[int, dict]:
+        """{evidence id: keyword arguments of kb.services.claims.set_evidence} of the rows the
+        editor changed: one Save must not confirm the design of a row nobody looked at."""
+        return {pk: row.values() for pk, row in self.rows.items() if row.has_changed()}
 
 
 class OverrideForm(VersionForm):

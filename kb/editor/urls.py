@@ -23,16 +23,11 @@ urlpatterns = [
     path("claims/<int:pk>/studies/", views.find_study, name="find-study"),
     path("claims/<int:pk>/evidence/", views.add_evidence, name="add-evidence"),
     path(
-        "claims/<int:pk>/evidence/<int:evidence_pk>/",
-        views.update_evidence,
-        name="update-evidence",
-    ),
-    path(
         "claims/<int:pk>/evidence/<int:evidence_pk>/remove/",
         views.remove_evidence,
         name="remove-evidence",
     ),
-    path("claims/<int:pk>/judgements/", views.set_judgements, name="judgements"),
+    path("claims/<int:pk>/grading/", views.save_grading, name="grading"),
     path("claims/<int:pk>/override/", views.override_verdict, name="override"),
     path("claims/<int:pk>/graded/", views.mark_graded, name="mark-graded"),
     path("claims/<int:pk>/publish/", views.publish, name="publish"),

@@ -8,7 +8,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,8 +20,7 @@ from kb import grading, published_state, roles, selectors, study_lookup
 from kb.editor.forms import (
     AddEvidenceForm,
     ClaimForm,
-    EvidenceForm,
-    JudgementsForm,
+    GradingForm,
     MoveAppearanceForm,
     OverrideForm,
     OverstatedForm,
@@ -42,7 +40,11 @@ from studies.records import StudyRecord
 TEMPLATE = "editor/claim.html"
 SESSION_RECORDS = "editor_fetched_records"
 KEPT_RECORDS = 5  # fetched records kept in the session for "add this study"
-CLAIM_LABEL = 90  # characters of a statement in the "move this sentence to" menu
+CLAIM_LABEL = 90
+ACCESS_KEY_E = {
+    "accesskey": "e",
+    "aria-keyshortcuts": "Alt+Shift+E",
+}  # characters of a statement in the "move this sentence to" menu
 
 
 def editor_required(view):
@@ -105,13 +107,12 @@ def _version_inputs(forms, rows, sentences, can_move: bool) -> list[tuple[str, s
     """(id, name) of every version input that outlives a save on the workbench page.
 
     Each form owns its version input, with an id of its own; after a save the "oob" partial
-    replaces each one by that id, keeping its name ("version", or "ev12-version" for an evidence
-    row's prefixed form). The status section's one-button forms are re-rendered whole with every
-    save, and adding a found study is not checked against the version (it overwrites nothing).
+    replaces each one by that id, keeping its name ("version", or "ap12-move_version" for a
+    sentence's prefixed form). The status section's one-button forms are re-rendered whole with
+    every save, and adding a found study is not checked against the version (it overwrites
+    nothing). The evidence rows are part of the grading form, whose version is the judgements'.
     """
     fields = [form["version"] for form in forms]
-    for row in rows:
-        fields.append(row["form"]["version"])
     for sentence in sentences:
         fields.append(sentence["overstated_form"]["version"])
         if can_move:
@@ -137,17 +138,18 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         for appearance in appearances
     ]
     evidence = list(selectors.evidence_in_ladder_order(claim.evidence.all()))
-    rows = [
-        {
-            "evidence": ev,
-            "form": bound.get(f"ev{ev.pk}") or EvidenceForm.for_evidence(ev, claim.version),
-        }
-        for ev in evidence
-    ]
+    grading_form = GradingForm(claim=claim, evidence=evidence)
+    if submitted := bound.get("grading"):
+        grading_form.judgements = submitted.judgements
+        grading_form.publishing = submitted.publishing
+        grading_form.rows |= submitted.rows
+    rows = [{"evidence": ev, "form": grading_form.rows[ev.pk]} for ev in evidence]
+    if rows:  # the E shortcut: the first study's stance
+        rows[0]["form"].fields["stance"].widget.attrs.update(ACCESS_KEY_E)
     result = claim.compute_grade(evidence)
     forms = {
         "claim_form": bound.get("claim_fields") or ClaimForm.for_claim(claim),
-        "judgements_form": bound.get("judgements") or JudgementsForm.for_claim(claim),
+        "judgements_form": grading_form.judgements,
         "override_form": bound.get("override") or OverrideForm.for_claim(claim),
     }
     publish_form = bound.get("publish") or PublishForm(initial={"version": claim.version})
@@ -167,6 +169,7 @@ def workbench(claim: Claim, *, bound: dict | None = None, **extra) -> dict:
         "published_on": published_state.published_at(claim),
         **forms,
         "publish_form": publish_form,
+        "publish_now_form": grading_form.publishing,
         "version_inputs": _version_inputs(
             [*forms.values(), publish_form], rows, sentences, bool(other_claims)
         ),
@@ -350,37 +353,6 @@ def move_appearance(request, pk, appearance_pk):
 
 @require_POST
 @editor_required
-def update_evidence(request, pk, evidence_pk):
-    """Weigh one linked study: stance, indirectness, harm, note and the study's design."""
-    evidence = get_object_or_404(
-        Evidence.objects.select_related("study"), pk=evidence_pk, claim_id=pk
-    )
-    form = EvidenceForm(request.POST, prefix=f"ev{evidence.pk}")
-    response = _write(
-        request,
-        pk,
-        form,
-        lambda data: claims.set_evidence(
-            claim_id=pk,
-            evidence_id=evidence.pk,
-            version=data["version"],
-            user=request.user,
-            **form.values(),
-        ),
-        partial="evidence_row",
-        anchor=f"ev-{evidence.pk}",
-        done=f"Saved the weighing of {evidence.study}.",
-        key=f"ev{evidence.pk}",
-    )
-    if isinstance(response, TemplateResponse) and "rows" in response.context_data:
-        # The row partial renders one `row`: the one just saved, as now stored.
-        rows = response.context_data["rows"]
-        response.context_data["row"] = next(r for r in rows if r["evidence"].pk == evidence.pk)
-    return response
-
-
-@require_POST
-@editor_required
 def add_evidence(request, pk):
     """Link a stored study, or store a fetched record and link it; it starts unweighed."""
     form = AddEvidenceForm(request.POST)
@@ -401,7 +373,7 @@ def add_evidence(request, pk):
         )
 
     return _write(
-        request, pk, form, change, partial="evidence", anchor="evidence", done="Study added."
+        request, pk, form, change, partial="grading", anchor="grading", done="Study added."
     )
 
 
@@ -417,40 +389,46 @@ def remove_evidence(request, pk, evidence_pk):
         lambda data: claims.remove_evidence(
             claim_id=pk, evidence_id=evidence.pk, version=data["version"], user=request.user
         ),
-        partial="evidence",
-        anchor="evidence",
+        partial="grading",
+        anchor="grading",
         done="Study removed from this claim.",
     )
 
 
 @require_POST
 @editor_required
-def set_judgements(request, pk):
-    """Save the GRADE judgements and their reasons (with "Save and mark graded", also mark the
-    claim graded: one step, both or neither); the verdict panel shows the new grade."""
-    form = JudgementsForm(request.POST)
-    and_grade = "grade" in request.POST
-
-    def change(data):
-        with transaction.atomic():
-            claim = claims.set_judgements(
-                claim_id=pk,
-                version=data["version"],
-                user=request.user,
-                judgements=form.judgements(),
-            )
-            if and_grade:
-                claim = claims.mark_graded(claim_id=pk, version=claim.version, user=request.user)
-        return claim
-
+def save_grading(request, pk):
+    """Save the weighing of every evidence row and the GRADE judgements in one step (with "Save
+    and mark graded", also mark the claim graded: all or nothing); the verdict panel follows."""
+    claim = _claim(pk)
+    and_publish = "publish" in request.POST
+    and_grade = "grade" in request.POST or and_publish
+    form = GradingForm(
+        request.POST,
+        claim=claim,
+        evidence=claim.evidence.select_related("study"),
+        publish=and_publish,
+    )
+    if and_publish:
+        done = "Saved, marked graded and published: readers see this claim as it now stands."
+    else:
+        done = "Saved and marked graded." if and_grade else "Weighings and judgements saved."
     return _write(
         request,
         pk,
         form,
-        change,
-        partial="judgements",
-        anchor="judgements",
-        done="Judgements saved and the claim marked graded." if and_grade else "Judgements saved.",
+        lambda data: claims.save_grading(
+            claim_id=pk,
+            version=data["version"],
+            user=request.user,
+            weighings=form.weighings(),
+            judgements=form.judgements.judgements(),
+            and_grade=and_grade,
+            publish_reason=form.public_reason() if and_publish else "",
+        ),
+        partial="grading",
+        anchor="grading",
+        done=done,
     )
 
 

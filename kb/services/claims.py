@@ -334,6 +334,47 @@ def set_judgements(*, claim_id: int, version: int, user, judgements: dict) -> Cl
     return Claim.objects.get(pk=claim_id)
 
 
+def save_grading(
+    *,
+    claim_id: int,
+    version: int,
+    user,
+    weighings: dict[int, dict],
+    judgements: dict,
+    and_grade: bool = False,
+    publish_reason: str = "",
+) -> Claim:
+    """The workbench's one form: weigh the changed evidence rows (set_evidence's arguments by
+    evidence id), set the judgements, with `and_grade` mark the claim graded and with a
+    `publish_reason` also publish it (see publish); all or nothing. `version` is the claim's as
+    the editor saw it; each step is recorded in the history as its own change. Judgements left
+    as they are add no entry when a row changed."""
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        if claim.version != version:
+            raise Conflict(claim, version)
+        for evidence_id, values in weighings.items():
+            claim = set_evidence(
+                claim_id=claim_id,
+                evidence_id=evidence_id,
+                version=claim.version,
+                user=user,
+                **values,
+            )
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in judgements.items()}
+        if not weighings or any(getattr(claim, k) != v for k, v in stripped.items()):
+            claim = set_judgements(
+                claim_id=claim_id, version=claim.version, user=user, judgements=judgements
+            )
+        if and_grade or publish_reason:
+            claim = mark_graded(claim_id=claim_id, version=claim.version, user=user)
+        if publish_reason:
+            claim = publish(
+                claim_id=claim_id, version=claim.version, user=user, reason=publish_reason
+            )
+    return claim
+
+
 def mark_graded(*, claim_id: int, version: int, user) -> Claim:
     """Record that an editor has reviewed the evidence: the verdict is derived from now on, and
     a request for re-review is settled."""

@@ -1,8 +1,9 @@
 """Every section of the workbench saved one after another on one page, in several orders, without
 reloading: each save must be stored (the bug this guards against: after "Save statement" or
-"Save judgements", every "Save weighing" answered "(Hidden field version) This field is
-required."). Then two editors on the same claim: the 409 answer comes exactly where one of them
-saves from a page the other's save made stale, and nowhere else.
+"Save judgements", every "Save weighing" (since merged into the one grading form) answered
+"(Hidden field version) This field is required."). Then two editors on the same claim: the 409
+answer comes exactly where one of them saves from a page the other's save made stale, and
+nowhere else.
 
 The claim is the demo's Cerebrolysin stroke claim (real data) taken back to an ungraded draft.
 Besides its Cochrane review, Lang 2013 (PMID 23009193, a real trial of the demo) is linked to it
@@ -26,6 +27,7 @@ STATEMENT = "In adults after acute ischaemic stroke, Cerebrolysin does not reduc
 IMPRECISION = "Constructed reason: the confidence interval spans benefit and harm."
 RATIONALE = "Constructed rationale: the trials measured different outcomes."
 PUBLIC_REASON = "Constructed public reason: graded from the Cochrane review and one trial."
+SAVED = "Weighings and judgements saved."
 CONFLICT = "Not saved: someone else changed this claim while you were editing it."
 
 
@@ -70,8 +72,8 @@ def weigh(index: int, stance: str):
         evidence = claim.evidence.order_by("pk")[index]
         row = page.locator(f"#ev-{evidence.pk}")
         row.get_by_label("Stance").select_option(stance)
-        row.get_by_role("button", name="Save weighing").click()
-        return "Saved the weighing", lambda c: c.evidence.get(pk=evidence.pk).stance == stance
+        page.get_by_role("button", name="Save weighings and judgements").click()
+        return SAVED, lambda c: c.evidence.get(pk=evidence.pk).stance == stance
 
     step.__name__ = f"weigh_{index}"
     return step
@@ -80,8 +82,8 @@ def weigh(index: int, stance: str):
 def save_judgements(page: Page, claim: Claim):
     page.get_by_label("Imprecision", exact=True).select_option("serious")
     page.get_by_label("Reason (imprecision)").fill(IMPRECISION)
-    page.get_by_role("button", name="Save judgements").click()
-    return "Judgements saved.", lambda c: c.imprecision_reason == IMPRECISION
+    page.get_by_role("button", name="Save weighings and judgements").click()
+    return SAVED, lambda c: c.imprecision_reason == IMPRECISION
 
 
 def save_override(page: Page, claim: Claim):
