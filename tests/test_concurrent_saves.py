@@ -29,7 +29,7 @@ def test_two_editors_posting_25_saves_each_at_once_get_200_or_409_never_500(
     live_server, draft_claim, editor, second_editor
 ):
     workbench = f"/editor/claims/{draft_claim.pk}/"
-    save = f"{workbench}judgements/"
+    save = f"{workbench}grading/"
     editors = {name: LiveSession(live_server.url, name) for name in ("edith", "edmund")}
     pages = {name: e.get(workbench) for name, e in editors.items()}
     start = threading.Barrier(len(editors))

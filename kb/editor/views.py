@@ -373,7 +373,14 @@ def add_evidence(request, pk):
         )
 
     return _write(
-        request, pk, form, change, partial="grading", anchor="grading", done="Study added."
+        request,
+        pk,
+        form,
+        change,
+        partial="grading",
+        anchor="grading",
+        done="Study added.",
+        key="add_evidence",
     )
 
 
@@ -392,6 +399,7 @@ def remove_evidence(request, pk, evidence_pk):
         partial="grading",
         anchor="grading",
         done="Study removed from this claim.",
+        key="remove_evidence",
     )
 
 

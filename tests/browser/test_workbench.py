@@ -130,6 +130,7 @@ def test_topic_sentence_and_judgements_saved_one_after_another_without_reloading
     # The evidence rows share the grading form and its version input: it too follows.
     row = page.locator(f"#ev-{evidence.pk}")
     row.get_by_label("Stance").select_option("no_effect")
+    page.evaluate("() => { document.getElementById('editor-messages').textContent = ''; }")
     page.get_by_role("button", name="Save weighings and judgements").click()
     expect(page.locator("#editor-messages")).to_contain_text("Weighings and judgements saved.")
     expect(page.get_by_role("alert")).to_have_count(0)
@@ -197,6 +198,7 @@ def test_the_same_with_the_keyboard_alone(page: Page, stroke_claim):
 
     # The shortcuts listed on the page: E (evidence), J (judgements), G (save and mark graded).
     prefix = f"#id_ev{evidence.pk}"
+    page.wait_for_load_state()  # the shortcuts' script is deferred
     keys.press("Alt+Shift+E")
     expect(page.locator(f"{prefix}-stance")).to_be_focused()
     keys.press("ArrowDown", 3)  # Not weighed yet → Supports → Partially supports → No effect
