@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from editor_support import HTMX, post, url, weigh
+from editor_support import HTMX, judgements_as_stored, post, url, weigh
 from pytest_django.asserts import assertTemplateNotUsed, assertTemplateUsed
 
 from kb.models import Appearance, Citation, Claim, Evidence, Reference, Source, Topic
@@ -878,3 +878,67 @@ def test_the_shortcuts_listed_on_the_page_are_its_access_keys(signed_in, draft_c
     # Every target of a jump exists.
     for target in re.findall(r'<a href="#([\w-]+)" accesskey=', listed):
         assert f'id="{target}"' in page
+
+
+def test_one_grading_post_weighs_every_row_judges_grades_and_publishes_without_javascript(
+    signed_in, draft_claim, make_study, make_evidence
+):
+    """The grading form as a browser without JavaScript sends it: both rows, the judgements and
+    "Save, mark graded and publish" in one POST, answered by a redirect; a missing public reason
+    refuses the whole save."""
+    second = make_evidence(draft_claim, make_study(title="A constructed cohort of Testolin"))
+    first = draft_claim.evidence.exclude(pk=second.pk).get()
+    form = {
+        **judgements_as_stored(draft_claim),
+        "evidence": [first.pk, second.pk],
+        f"ev{first.pk}-stance": "supports",
+        f"ev{first.pk}-design": "rct",
+        f"ev{second.pk}-stance": "no_effect",
+        f"ev{second.pk}-harm": "on",
+        "imprecision": "serious",
+        "imprecision_reason": "Constructed: one small trial.",
+        "publish": "1",
+    }
+    stances = sorted(draft_claim.evidence.values_list("pk", "stance"))
+    refused = post(signed_in, "grading", draft_claim, form, htmx=False)
+    assert refused.status_code == 200
+    assert "Say publicly why you publish" in refused.text
+    assert Claim.objects.get(pk=draft_claim.pk).version == draft_claim.version
+    assert sorted(draft_claim.evidence.values_list("pk", "stance")) == stances
+
+    form["public_reason"] = "Constructed: graded from the trial and the cohort."
+    saved = post(signed_in, "grading", draft_claim, form, htmx=False)
+    assert saved.status_code == 302
+    assert saved["Location"].endswith("#grading")
+    claim = Claim.objects.get(pk=draft_claim.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.stance, second.stance, second.harm) == ("supports", "no_effect", True)
+    assert (claim.imprecision, claim.status) == ("serious", "published")
+    assert claim.graded_at is not None
+    assert claim.public_changes.get().reason == form["public_reason"]
+    # Two rows, the judgements, marked graded, published: five steps in the history.
+    assert claim.version == draft_claim.version + 5
+
+
+def test_a_grading_save_leaves_rows_it_did_not_change_alone(signed_in, draft_claim):
+    """Saving the judgements sends every row too: an unchanged row is not written, so its
+    study's design is not taken as confirmed by the editor."""
+    evidence = draft_claim.evidence.select_related("study").get()
+    design_source = evidence.study.design_source
+    history = evidence.history.count()
+    page = signed_in.get(url("claim", draft_claim)).text
+    assert f'name="evidence" value="{evidence.pk}"' in page
+    form = {
+        **judgements_as_stored(draft_claim),
+        "evidence": evidence.pk,
+        f"ev{evidence.pk}-design": evidence.study.design or "",
+        "risk_of_bias": "none",
+    }
+    response = post(signed_in, "grading", draft_claim, form)
+    assert response.status_code == 200
+    evidence.refresh_from_db()
+    evidence.study.refresh_from_db()
+    assert evidence.history.count() == history
+    assert evidence.study.design_source == design_source
+    assert Claim.objects.get(pk=draft_claim.pk).risk_of_bias == "none"
