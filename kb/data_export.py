@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from kb import selectors
+from kb import published_state, selectors
 from kb.api import claim_json
 from kb.models import Claim, Compound, Source
 from studies.models import Study
@@ -42,7 +42,8 @@ def records(when: datetime) -> Iterator[dict]:
         for claim in claims:
             yield {"type": "claim", "compound": compound.slug, **claim_json(claim)}
     published = Claim.objects.published()
-    studies = Study.objects.filter(evidence__claim__in=published).distinct().defer("raw_record")
+    weighed = published_state.studies_readers_see_weighed(published)
+    studies = Study.objects.filter(weighed).defer("raw_record")
     for study in studies.order_by("pk").iterator(chunk_size=500):
         yield {
             "type": "study",

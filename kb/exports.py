@@ -21,8 +21,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from pylatexenc.latexencode import unicode_to_latex
 
-from kb import api, selectors
-from kb.models import Appearance, Claim, Compound, Evidence
+from kb import api, published_state, selectors
+from kb.models import Appearance, Claim, Compound
 from kb.vocabulary import ClaimStatus, Verdict
 from studies.models import Study
 
@@ -444,11 +444,10 @@ def compound_claims_json(request, slug):
 
 def studies_behind(compound: Compound):
     """Every study weighed for one of the compound's published claims, newest first."""
-    weighed = Evidence.objects.filter(
-        claim__compound=compound, claim__status=ClaimStatus.PUBLISHED
-    ).values("study_id")
+    published = Claim.objects.filter(compound=compound, status=ClaimStatus.PUBLISHED)
+    weighed = published_state.studies_readers_see_weighed(published)
     # Citations carry the abstract but never the raw record.
-    return Study.objects.filter(pk__in=weighed).defer("raw_record").order_by("-year", "title", "pk")
+    return Study.objects.filter(weighed).defer("raw_record").order_by("-year", "title", "pk")
 
 
 @require_safe

@@ -220,3 +220,24 @@ def unpublished_changes(claim, evidence: Iterable) -> list[str]:
         elif {k: v for k, v in public[study_id].items() if k != "study_id"} != draft[study_id]:
             changed.append(f"evidence: study {study_id} reweighed")
     return changed
+
+
+def studies_readers_see_weighed(claims):
+    """A filter on Study: the studies readers see weighed for these published claims. From each
+    claim's published state, so a study an editor has added to the draft stays out (and one the
+    draft removed stays in) until the claim is published again; from the live evidence for a
+    claim stored without a state (made outside the publish service: fixtures, scale data)."""
+    from django.db.models import BigIntegerField, F, Func, JSONField, Q
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast
+
+    from kb.models import Evidence
+
+    rows = Func(F("published__evidence"), function="jsonb_array_elements", output_field=JSONField())
+    from_state = (
+        claims.filter(published__isnull=False)
+        .annotate(row=rows)
+        .values_list(Cast(KeyTextTransform("study_id", "row"), BigIntegerField()), flat=True)
+    )
+    live = Evidence.objects.filter(claim__in=claims.filter(published__isnull=True))
+    return Q(pk__in=from_state) | Q(pk__in=live.values("study_id"))

@@ -11,10 +11,16 @@ import re
 
 import pytest
 from django.db.models import Count, Q
+from django.utils import timezone
+from editor_support import PUBMED_DATA
 
+from kb.data_export import records
 from kb.models import Claim, PublicChange
 from kb.services import claims as claim_services
 from kb.vocabulary import ClaimStatus, Stance, Verdict
+from studies.formats import parse_file
+from studies.importer import import_records
+from studies.models import Study
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +206,26 @@ def test_the_migration_gives_claims_published_before_it_their_published_state(de
         assert state["statement"] == claim.statement
         assert len(state["evidence"]) == len(claim.evidence.all())
     assert not Claim.objects.filter(status=ClaimStatus.DRAFT, published__isnull=False).exists()
+
+
+def test_a_study_added_to_the_draft_reaches_the_downloads_only_when_published(
+    client, claim, editor
+):
+    path = PUBMED_DATA / "eutils_efetch_20412080.xml"
+    with path.open("rb") as handle:
+        import_records(parse_file(handle, name=path.name))
+    added = Study.objects.get(pmid="20412080")
+    slug = claim.compound.slug
+
+    def listed():
+        ris = client.get(f"/compounds/{slug}/studies.ris").content.decode()
+        dumped = {r["id"] for r in records(timezone.now()) if r["type"] == "study"}
+        return ("20412080" in ris, added.pk in dumped)
+
+    assert listed() == (False, False)
+    claim = claim_services.add_evidence(
+        claim_id=claim.pk, version=claim.version, user=editor, study_id=added.pk
+    )
+    assert listed() == (False, False)  # a draft's study stays out of what readers download
+    claim_services.publish(claim_id=claim.pk, version=claim.version, user=editor, reason=REASON)
+    assert listed() == (True, True)
