@@ -185,7 +185,9 @@ class StudyOut(StudyBrief):
 
     @staticmethod
     def resolve_claims(obj):
-        return sorted({ev.claim_id for ev in obj.evidence.all() if ev.claim.status == "published"})
+        # As readers see them: a study a published claim's draft added is not yet weighed for it.
+        links = [ev for ev in obj.evidence.all() if ev.claim.status == "published"]
+        return sorted({ev.claim_id for ev in published_state.published_links(links)})
 
 
 class AuditOut(Schema):
@@ -315,9 +317,8 @@ def _studies():
     return Study.objects.defer("raw_record").prefetch_related(
         Prefetch(
             "evidence",
-            queryset=Evidence.objects.select_related("claim").only(
-                "id", "claim_id", "study_id", "claim__status"
-            ),
+            # The whole claim: its published state says whether readers see it weighing the study.
+            queryset=Evidence.objects.select_related("claim"),
         )
     )
 

@@ -208,7 +208,7 @@ def test_the_migration_gives_claims_published_before_it_their_published_state(de
     assert not Claim.objects.filter(status=ClaimStatus.DRAFT, published__isnull=False).exists()
 
 
-def test_a_study_added_to_the_draft_reaches_the_downloads_only_when_published(
+def test_a_study_added_to_the_draft_reaches_downloads_and_api_only_when_published(
     client, claim, editor
 ):
     path = PUBMED_DATA / "eutils_efetch_20412080.xml"
@@ -220,12 +220,13 @@ def test_a_study_added_to_the_draft_reaches_the_downloads_only_when_published(
     def listed():
         ris = client.get(f"/compounds/{slug}/studies.ris").content.decode()
         dumped = {r["id"] for r in records(timezone.now()) if r["type"] == "study"}
-        return ("20412080" in ris, added.pk in dumped)
+        in_api = client.get(f"/api/v1/studies/{added.pk}").json()["claims"] == [claim.pk]
+        return ("20412080" in ris, added.pk in dumped, in_api)
 
-    assert listed() == (False, False)
+    assert listed() == (False, False, False)
     claim = claim_services.add_evidence(
         claim_id=claim.pk, version=claim.version, user=editor, study_id=added.pk
     )
-    assert listed() == (False, False)  # a draft's study stays out of what readers download
+    assert listed() == (False, False, False)  # a draft's study: readers do not see it yet
     claim_services.publish(claim_id=claim.pk, version=claim.version, user=editor, reason=REASON)
-    assert listed() == (True, True)
+    assert listed() == (True, True, True)
