@@ -41,6 +41,7 @@ def stroke_claim(transactional_db, editor, second_editor) -> Claim:
     Evidence.objects.create(claim=claim, study=Study.objects.get(pmid="23009193"))
     claim = Claim.objects.get(pk=claim.pk)
     claim.status, claim.graded_at, claim.graded_by = "draft", None, None
+    claim.published = None  # a draft has no published state (a database rule)
     claim.imprecision, claim.imprecision_reason = None, ""
     grades.regrade(claim, user=None, reason="Constructed: back to ungraded, two studies linked")
     return Claim.objects.get(pk=claim.pk)

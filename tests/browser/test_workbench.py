@@ -38,6 +38,7 @@ def stroke_claim(transactional_db, editor) -> Claim:
         evidence.save()
     claim = Claim.objects.get(pk=claim.pk)
     claim.status, claim.graded_at, claim.graded_by = "draft", None, None
+    claim.published = None  # a draft has no published state (a database rule)
     claim.imprecision, claim.imprecision_reason = None, ""
     grades.regrade(claim, user=None, reason="Constructed: back to ungraded")
     assert claim.evidence.count() == 1  # the Cochrane review
