@@ -1,7 +1,9 @@
 """sitemap.xml (django.contrib.sitemaps): every public page a search engine should know."""
 
 from django.contrib.sitemaps import Sitemap
+from django.db.models.fields.json import KT
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 
 from kb.models import Claim, Compound, Source
 from studies.models import Study
@@ -24,10 +26,12 @@ class ClaimSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Claim.objects.published().only("pk", "updated_at").order_by("pk")
+        claims = Claim.objects.published().annotate(published_at=KT("published__at"))
+        return claims.only("pk", "updated_at").order_by("pk")
 
     def lastmod(self, claim):
-        return claim.updated_at
+        # When readers last saw the claim change: its publication, not an unpublished edit.
+        return parse_datetime(claim.published_at or "") or claim.updated_at
 
 
 class StudySitemap(Sitemap):

@@ -17,6 +17,7 @@ from editor_support import PUBMED_DATA
 from kb.data_export import records
 from kb.models import Claim, PublicChange
 from kb.services import claims as claim_services
+from kb.sitemaps import ClaimSitemap
 from kb.vocabulary import ClaimStatus, Stance, Verdict
 from studies.formats import parse_file
 from studies.importer import import_records
@@ -80,6 +81,8 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
     weighed = claim.evidence.exclude(stance=None).first().study_id
     source_id = claim.appearances.first().source_id
 
+    site = ClaimSitemap()
+
     def readers():
         # Each response has its own CSP nonce; the rest of the page is what is compared.
         page = re.sub(r'nonce="[^"]*"', "", client.get(claim.get_absolute_url()).text)
@@ -106,6 +109,8 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
         study_page = client.get(f"/studies/{weighed}/").text
         source_page = client.get(f"/sources/{source_id}/").text
         return dict(
+            sitemap=client.get("/sitemap.xml").content,
+            lastmod=[site.lastmod(c) for c in site.items() if c.pk == claim.pk],
             page=page,
             ld=ld,
             compound_page=compound_page,
@@ -126,6 +131,8 @@ def test_edits_to_a_published_claim_wait_for_publication(client, claim, editor):
 
     seen = readers()
     assert seen["page"] == before["page"]
+    assert seen["sitemap"] == before["sitemap"]
+    assert seen["lastmod"] == before["lastmod"]  # the publication's time, not the edit's
     assert seen["ld"] == before["ld"]
     assert seen["ld"]["claimReviewed"] == statement
     assert seen["compound_page"] == before["compound_page"]
