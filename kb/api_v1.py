@@ -64,21 +64,22 @@ class ClaimPages(Pages):
 # Schemas read the model objects the endpoints return; a resolver builds what is not a field.
 
 
-def _absolute(obj, context) -> str:
-    return context["request"].build_absolute_uri(obj.get_absolute_url())
+class Linked(Schema):
+    """A record with its page's absolute address."""
+
+    url: str
+
+    @staticmethod
+    def resolve_url(obj, context):
+        return context["request"].build_absolute_uri(obj.get_absolute_url())
 
 
-class CompoundOut(Schema):
+class CompoundOut(Linked):
     slug: str
     name: str
     aliases: list[str]
     summary: str
     published_claims: int
-    url: str
-
-    @staticmethod
-    def resolve_url(obj, context):
-        return _absolute(obj, context)
 
 
 class VerdictCount(Schema):
@@ -92,7 +93,7 @@ class CompoundDetail(CompoundOut):
     verdicts: list[VerdictCount]
 
 
-class ClaimOut(Schema):
+class ClaimOut(Linked):
     id: int
     compound: str
     statement: str
@@ -103,7 +104,6 @@ class ClaimOut(Schema):
     certainty: str | None
     flags: list[str]
     graded_at: datetime | None
-    url: str
 
     @staticmethod
     def resolve_compound(obj):
@@ -113,12 +113,8 @@ class ClaimOut(Schema):
     def resolve_topic(obj):
         return obj.topic.slug if obj.topic else None
 
-    @staticmethod
-    def resolve_url(obj, context):
-        return _absolute(obj, context)
 
-
-class StudyBrief(Schema):
+class StudyBrief(Linked):
     id: int
     title: str
     doi: str | None
@@ -126,11 +122,6 @@ class StudyBrief(Schema):
     year: int | None
     design: str | None
     retracted: bool
-    url: str
-
-    @staticmethod
-    def resolve_url(obj, context):
-        return _absolute(obj, context)
 
 
 class EvidenceOut(Schema):
