@@ -59,8 +59,11 @@ def appearances_in_order(queryset: QuerySet | None = None) -> QuerySet:
         .defer(*heavy_fields("reference__study__"))
         .order_by("reference__number", "id")
     )
+    # A page's whole text (kilobytes) and the stored search vectors are never shown beside a
+    # sentence; loading them made the 500-claim compound's API move megabytes (issue 16).
     return (
         queryset.select_related("source")
+        .defer("search_vector", "source__text", "source__origin_note")
         .prefetch_related(Prefetch("citations", queryset=citations))
         .order_by("source_id", "position", "id")
     )
@@ -110,6 +113,7 @@ def claims_with_appearances(compound: Compound) -> QuerySet:
         Claim.objects.published()
         .filter(compound=compound)
         .select_related("topic", "compound")
+        .defer("search_vector", "compound__search_vector")
         .prefetch_related(
             Prefetch("evidence", queryset=evidence_in_ladder_order(), to_attr="ordered_evidence"),
             Prefetch("appearances", queryset=appearances_in_order(), to_attr="ordered_appearances"),
