@@ -122,6 +122,111 @@ def _fmt(value, digits=1):
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+@dataclass(frozen=True)
+class Target:
+    """One of issue 16's targets: what is measured, its bound, and where a run keeps it."""
+
+    name: str
+    bound: str
+    figure: object  # callable(results) -> float | bool | None (None: not measured)
+    met: object  # callable(value) -> bool
+    unit: str = ""
+
+
+def _page_share(page: str, variant: str):
+    def read(results):
+        run = results.get("pages", {}).get(page, {}).get(variant)
+        return None if not run else run["relative"].get("throughput_vs_healthz")
+
+    return read
+
+
+def _queries_equal(results):
+    queries = results.get("queries")
+    return None if not queries else queries["small"] == queries["full"]
+
+
+TARGETS = (
+    Target(
+        "cached compound page (largest), throughput",
+        ">= 80 % of /healthz",
+        _page_share("compound (largest)", "fixed"),
+        lambda v: v >= 0.8,
+        "share",
+    ),
+    Target(
+        "uncached compound page (largest), throughput",
+        ">= 10 % of /healthz",
+        _page_share("compound (largest)", "unique"),
+        lambda v: v >= 0.1,
+        "share",
+    ),
+    Target(
+        "search p95 at full scale",
+        "<= 50 ms",
+        lambda r: (r.get("search") or {}).get("p95_ms"),
+        lambda v: v <= 50,
+        "ms",
+    ),
+    Target("SQL queries per page", "equal at small and full scale", _queries_equal, bool),
+    Target(
+        "whole study import",
+        ">= 0.3x a bare iterparse",
+        lambda r: (r.get("import") or {}).get("import_vs_bare"),
+        lambda v: v >= 0.3,
+        "x",
+    ),
+    Target(
+        "worker memory after the mixed requests",
+        "< 300 MiB",
+        lambda r: max(
+            (r.get("memory") or {}).get("workers_rss_mib") or [None], key=lambda v: v or 0
+        ),
+        lambda v: v < 300,
+        "MiB",
+    ),
+    Target(
+        "64 connections for 60 s",
+        "0 errors",
+        lambda r: (r.get("load") or {}).get("errors"),
+        lambda v: v == 0,
+        "errors",
+    ),
+    Target(
+        "scale data generation",
+        "< 300 s",
+        lambda r: r.get("generation_s"),
+        lambda v: v < 300,
+        "s",
+    ),
+)
+
+
+def _shown(value, unit: str) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "share":
+        return f"{100 * value:.1f} %"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if isinstance(value, int):
+        return f"{value:,} {unit}"
+    return f"{_fmt(value)} {unit}"
+
+
+def target_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """(target, bound, figure, "met" / "missed" / "not measured") for every target."""
+    rows = []
+    for target in TARGETS:
+        value = target.figure(results)
+        if value is None:
+            rows.append((target.name, target.bound, "-", "not measured"))
+        else:
+            verdict = "met" if target.met(value) else "missed"
+            rows.append((target.name, target.bound, _shown(value, target.unit), verdict))
+    return rows
+
+
 def markdown(results: dict) -> str:
     """The README's table of a bench run."""
     m = results["machine"]
@@ -129,6 +234,19 @@ def markdown(results: dict) -> str:
         f"Measured by `make bench` on {results['finished']}: {m['cores']} cores ({m['cpu']}), "
         f"{m['memory_gib']} GiB, load average {m['load_average'][0]:.1f} at the start. "
         f"{results['note']}",
+    ]
+    steps = results.get("step_seconds")
+    if steps:
+        lines += [
+            "",
+            f"The run took {results['minutes']} min: "
+            + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in steps.items())
+            + ".",
+        ]
+    lines += ["", "| Target (issue 16) | bound | this run | |", "| --- | --- | --- | --- |"]
+    lines += [
+        f"| {name} | {bound} | {figure} | {verdict} |"
+        for name, bound, figure, verdict in target_rows(results)
     ]
     if results.get("pages"):
         lines += [

@@ -76,3 +76,38 @@ def test_the_table_replaces_only_what_stands_between_the_markers(tmp_path):
         f"# Title\n\nBefore.\n\n{bench.README_START}\n| new | table |\n{bench.README_END}"
         "\n\nAfter.\n"
     )
+
+
+def test_a_recorded_run_says_which_targets_it_met_and_missed():
+    import json
+
+    results = json.loads((DATA / "results_contended_run.json").read_text())
+    rows = {name: (figure, verdict) for name, _, figure, verdict in bench.target_rows(results)}
+    assert rows["cached compound page (largest), throughput"] == ("38.5 %", "missed")
+    assert rows["search p95 at full scale"] == ("1,242.9 ms", "missed")
+    assert rows["SQL queries per page"] == ("yes", "met")
+    assert rows["whole study import"] == ("0.21x", "missed")
+    assert rows["worker memory after the mixed requests"] == ("198.8 MiB", "met")
+    assert rows["64 connections for 60 s"] == ("0 errors", "met")
+    # That run found the data already generated: no generation time to judge.
+    assert rows["scale data generation"] == ("-", "not measured")
+    table = bench.markdown(results)
+    assert "| search p95 at full scale | <= 50 ms | 1,242.9 ms | missed |" in table
+
+
+def test_a_partial_run_marks_what_it_did_not_measure():
+    results = {
+        "machine": {"cores": 2, "cpu": "x", "memory_gib": 1, "load_average": [0.1]},
+        "note": "",
+        "finished": "now",
+        "minutes": 0.5,
+        "step_seconds": {"setup and data": 12.0, "search": 20.4},
+        "generation_s": 250.0,
+        "sizes": {"studies": 200_000},
+        "search": {"repeat": 1, "queries": {}, "p50_ms": 30.0, "p95_ms": 45.0, "failures": []},
+    }
+    rows = {name: verdict for name, _, _, verdict in bench.target_rows(results)}
+    assert rows["search p95 at full scale"] == "met"
+    assert rows["scale data generation"] == "met"
+    assert rows["whole study import"] == "not measured"
+    assert "The run took 0.5 min: setup and data 12 s, search 20 s." in bench.markdown(results)
