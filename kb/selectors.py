@@ -105,18 +105,44 @@ def claims_with_evidence(user, compound: Compound) -> QuerySet:
 CLAIMS_PER_CHUNK = 1_000
 
 
+# What the API and the downloads show of a study weighed, a sentence and what it cites: they
+# list thousands of rows for a large compound, so only these columns are read (issue 16).
+LISTED_STUDY_FIELDS = ("title", "doi", "pmid", "year", "design", "retracted")
+
+
+def _listed_evidence() -> QuerySet:
+    fields = ("claim", "study", "stance", "indirectness", "harm", "note")
+    return evidence_in_ladder_order().only(
+        *fields, *(f"study__{name}" for name in LISTED_STUDY_FIELDS)
+    )
+
+
+def _listed_appearances() -> QuerySet:
+    citations = (
+        Citation.objects.select_related("reference")
+        .only("appearance", "reference__number")
+        .order_by("reference__number", "id")
+    )
+    return (
+        Appearance.objects.select_related("source")
+        .only("claim", "source__title", "source__url", "quote", "position", "flags")
+        .prefetch_related(Prefetch("citations", queryset=citations))
+        .order_by("source_id", "position", "id")
+    )
+
+
 def claims_with_appearances(compound: Compound) -> QuerySet:
     """A compound's published claims for the API and the downloads: topic, ordered evidence and
-    ordered appearances (`ordered_appearances`, with sources and citations), in a fixed number
-    of queries."""
+    ordered appearances (`ordered_appearances`, with their sources' titles and addresses and
+    the numbers of the references they cite), in a fixed number of queries."""
     return (
         Claim.objects.published()
         .filter(compound=compound)
         .select_related("topic", "compound")
         .defer("search_vector", "compound__search_vector")
         .prefetch_related(
-            Prefetch("evidence", queryset=evidence_in_ladder_order(), to_attr="ordered_evidence"),
-            Prefetch("appearances", queryset=appearances_in_order(), to_attr="ordered_appearances"),
+            Prefetch("evidence", queryset=_listed_evidence(), to_attr="ordered_evidence"),
+            Prefetch("appearances", queryset=_listed_appearances(), to_attr="ordered_appearances"),
         )
         .order_by("id")
     )
