@@ -253,7 +253,7 @@ class Command(BaseCommand):
     help = "The scale benchmark (make bench): see the module's docstring and README.md."
 
     def add_arguments(self, parser):
-        parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+        parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run")
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
