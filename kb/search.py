@@ -14,6 +14,7 @@ Public searches run under a statement timeout (SEARCH_TIMEOUT_MS): a pathologica
 cancelled and answered with a message instead of holding a worker and a connection.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
@@ -26,7 +27,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from kb import paginator, published_state, selectors
-from kb.models import Appearance, Compound
+from kb.models import Appearance, Claim, Compound
 from kb.page_cache import public_page
 from kb.partials import render_partial
 from studies import text_search
@@ -52,9 +53,15 @@ WHOLE_TEXT = {**WHOLE, "highlight_all": True}
 
 @dataclass
 class Found:
+    """Each list ranked, best first, with its snippets; `claims_shown` and `studies_shown` give
+    the same rows with snippets for the given ids only (a page: ranking needs every candidate,
+    snippets only the rows shown)."""
+
     compounds: QuerySet
     claims: QuerySet
     studies: QuerySet
+    claims_shown: Callable[[list[int]], QuerySet]
+    studies_shown: Callable[[list[int]], QuerySet]
 
 
 def identifier_match(query: str) -> Q | None:
@@ -90,6 +97,8 @@ def _by_identifier(identifier: Q, claims: QuerySet) -> Found:
         compounds=Compound.objects.none(),
         claims=weighing.annotate(rank=rank),
         studies=studies.annotate(rank=rank).order_by("id"),
+        claims_shown=lambda ids: claims.filter(pk__in=ids).annotate(rank=rank),
+        studies_shown=lambda ids: studies.filter(pk__in=ids).annotate(rank=rank),
     )
 
 
@@ -97,39 +106,34 @@ def _full_text(query: str, claims: QuerySet) -> Found:
     words = text_search.words(query)
     marked = text_search.highlight_words(query)
     # One index scan per table: the claims whose statement matches, and those some sentence of
-    # a page making them matches (the appearance's own vector and index).
-    # Both sides limited to the claims the user may see, so that the cap counts only those.
+    # a page making them matches (the appearance's own vector and index). The cap counts only
+    # claims the user may see: it is applied to the visible claims among the matches.
     quoted = Appearance.objects.filter(search_vector=words)
-    visible = claims.order_by().values("pk")
-    matching = (
-        claims.filter(search_vector=words)
+    matching_ids = (
+        Claim.objects.filter(search_vector=words)
         .order_by()
         .values("pk")
-        .union(quoted.filter(claim__in=visible).order_by().values("claim_id"))
-        .order_by()[: RANKED_AT_MOST + 1]
+        .union(quoted.order_by().values("claim_id"), all=True)
     )
+    matching = claims.order_by().filter(pk__in=matching_ids).values("pk")[: RANKED_AT_MOST + 1]
     best_quote = (
         quoted.filter(claim=OuterRef("pk"))
         .annotate(rank=SearchRank(F("search_vector"), words))
         .order_by("-rank", "id")
     )
     # A published claim is found by what readers see: its published statement (the stored
-    # vector holds the editors' draft), computed only for the candidates (kb.published_state).
-    published_statement = text_search.vector(KeyTextTransform("statement", "published"), "A")
-    claims = (
-        claims.filter(pk__in=matching)
-        .alias(published_vector=published_statement)
-        .filter(
-            Q(published__isnull=True)
-            | Q(published_vector=words)
-            | Exists(quoted.filter(claim=OuterRef("pk")))
-        )
-        .annotate(
+    # vector holds the editors' draft). Its vector is computed only for a candidate whose
+    # published statement differs from the draft's (kb.published_state); an unchanged one
+    # matched through the stored vector or a sentence already.
+    published_statement = KeyTextTransform("statement", "published")
+
+    def with_snippets(queryset: QuerySet) -> QuerySet:
+        return queryset.annotate(
             quote_rank=Coalesce(Subquery(best_quote.values("rank")[:1]), 0.0),
             rank=SearchRank(F("search_vector"), words) + F("quote_rank"),
-            # Readers see the published statement, not the editors' draft (kb.published_state).
+            # Readers see the published statement, not the editors' draft.
             statement_marked=SearchHeadline(
-                Coalesce(KeyTextTransform("statement", "published"), "statement"),
+                Coalesce(published_statement, "statement"),
                 marked,
                 config=text_search.CONFIG,
                 **WHOLE_TEXT,
@@ -141,36 +145,71 @@ def _full_text(query: str, claims: QuerySet) -> Found:
                 **SNIPPET,
             ),
         )
-        .order_by("-rank", "id")
-    )
-    # No order: the first matches the index yields, not a sort of all of them.
-    candidates = (
-        Study.objects.filter(search_vector=words).order_by().values("pk")[: RANKED_AT_MOST + 1]
-    )
-    studies = (
-        Study.objects.without_heavy_fields()
-        .filter(pk__in=candidates)
-        .annotate(
-            rank=SearchRank(F("search_vector"), words),
-            title_marked=SearchHeadline("title", marked, config=text_search.CONFIG, **WHOLE_TEXT),
-            abstract_marked=SearchHeadline(
-                "abstract", marked, config=text_search.CONFIG, **SNIPPET
-            ),
+
+    found_claims = (
+        claims.filter(pk__in=matching)
+        .alias(
+            published_text=published_statement,
+            published_vector=text_search.vector(published_statement, "A"),
         )
-        .order_by("-rank", "-year", "id")
+        .filter(
+            Q(published__isnull=True)
+            | Q(published_text=F("statement"))
+            | Q(published_vector=words)
+            | Exists(quoted.filter(claim=OuterRef("pk")))
+        )
     )
+    # No order: the first matches the index yields, not a sort of all of them. A quoted
+    # phrase is looked up by its word pairs first (text_search.phrase_pairs_match).
+    pairs = text_search.phrase_pairs_match("search_vector", query)
+    if pairs is None:
+        candidates = Study.objects.filter(search_vector=words)
+    else:
+        candidates = Study.objects.filter(pairs, text_search.checked("search_vector", words))
+    candidates = candidates.order_by().values("pk")[: RANKED_AT_MOST + 1]
+
+    def studies_with_snippets(ids) -> QuerySet:
+        return (
+            Study.objects.without_heavy_fields()
+            .filter(pk__in=ids)
+            .annotate(rank=SearchRank(F("search_vector"), words))
+            .order_by("-rank", "-year", "id")
+            .annotate(
+                title_marked=SearchHeadline(
+                    "title", marked, config=text_search.CONFIG, **WHOLE_TEXT
+                ),
+                abstract_marked=SearchHeadline(
+                    "abstract", marked, config=text_search.CONFIG, **SNIPPET
+                ),
+            )
+        )
+
     compounds = (
         Compound.objects.defer("search_vector")
         .filter(search_vector=words)
         .annotate(rank=SearchRank(F("search_vector"), words))
         .order_by("-rank", "name")
     )
-    return Found(compounds=compounds, claims=claims, studies=studies)
+    return Found(
+        compounds=compounds,
+        claims=with_snippets(found_claims).order_by("-rank", "id"),
+        studies=studies_with_snippets(candidates),
+        claims_shown=lambda ids: with_snippets(claims.filter(pk__in=ids)),
+        studies_shown=studies_with_snippets,
+    )
 
 
-def _evaluated(page):
-    """The page's rows fetched now (inside the timeout), not while the template renders."""
-    page.object_list = list(page.object_list)
+def _ranked_page(request, ranked: QuerySet, shown: Callable, param: str):
+    """The page of a ranked list the request asks for, its rows fetched now (inside the
+    timeout, not while the template renders).
+
+    One query ranks the candidates (at most RANKED_AT_MOST + 1) and returns their ids, which
+    also count them; a second fetches the page's rows with their snippets, so that snippets
+    are made for the rows shown only and the candidates are not looked up twice."""
+    ids = list(ranked.values_list("pk", flat=True))
+    page = paginator.paginate(request, ids, PER_PAGE, param=param)
+    rows = shown(page.object_list).in_bulk()
+    page.object_list = [rows[pk] for pk in page.object_list]
     return page
 
 
@@ -231,13 +270,9 @@ def _results(request, query: str) -> dict:
             cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_TIMEOUT_MS)}")
         found = search(query, request.user)
         # Each list has its own page number; a page link keeps the query and the other's page.
-        claims = _evaluated(
-            paginator.paginate(request, found.claims, PER_PAGE, param="claims_page")
-        )
+        claims = _ranked_page(request, found.claims, found.claims_shown, "claims_page")
         claims.object_list = published_state.show_published(claims.object_list)
-        studies = _evaluated(
-            paginator.paginate(request, found.studies, PER_PAGE, param="studies_page")
-        )
+        studies = _ranked_page(request, found.studies, found.studies_shown, "studies_page")
         return dict(
             ranked_at_most=RANKED_AT_MOST,
             claims_found=_how_many(claims),

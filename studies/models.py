@@ -14,7 +14,7 @@ from studies import limits
 from studies.designs import LEVEL_LABELS, Design, DesignSource, level
 from studies.identifiers import normalise_doi
 from studies.records import RawFormat
-from studies.text_search import StoredVector, field_vector, names_vector
+from studies.text_search import StoredVector, field_vector, names_vector, word_pairs
 
 # What lists of studies never show: the raw record (tens of kilobytes each), the abstract
 # (shown on the study's own page only) and the search vector (read by the database only). Lists
@@ -117,6 +117,8 @@ class Study(models.Model):
         ordering = ["-year", "title"]
         indexes = [
             GinIndex(fields=["search_vector"], name="study_search"),
+            # Quoted phrases: the rows holding a phrase's adjacent word pairs (text_search).
+            GinIndex(word_pairs("search_vector"), name="study_search_pairs"),
             # The editors' study finder (icontains is UPPER(col) LIKE) and fuzzy titles.
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="study_title_trigram"),
             GinIndex(OpClass(Upper("journal"), name="gin_trgm_ops"), name="study_journal_trigram"),

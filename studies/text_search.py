@@ -11,12 +11,26 @@ rewrites the common British medical spellings (ischaemic, haemorrhage, oedema, r
 tumour, paediatric, anaemia, oesophagus, ...) to American before stemming. A thesaurus
 dictionary would do this inside a text search configuration, but installing its file needs
 superuser access to the server's share directory; a function needs nothing.
+
+A quoted phrase ("functional recovery") is the one query the GIN index cannot answer by itself:
+it keeps which rows hold each word, not where, so every row holding both words had its stored
+vector read to check that they are adjacent (at 200,000 studies, 111,000 rows for two words
+that are adjacent in 2,000). `kb_word_pairs` (an immutable SQL function, studies' migration
+0010) turns a stored vector into its adjacent word pairs, and a GIN index on it finds the rows
+where a phrase's pairs occur; the phrase itself is still checked on the stored vector.
 """
 
 import re
+from itertools import pairwise
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import F, Func, GeneratedField, JSONField, TextField, Value
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchQueryField,
+    SearchVector,
+    SearchVectorField,
+)
+from django.db import connection
+from django.db.models import BooleanField, F, Func, GeneratedField, JSONField, TextField, Value
 from django.db.models.functions import Cast
 
 from studies.limits import SearchText
@@ -131,3 +145,85 @@ def highlight_words(query: str) -> SearchQuery:
         | words(query)
         | SearchQuery(british(query), search_type="websearch", config=CONFIG)
     )
+
+
+# A pair is kept in kb_word_pairs only if its two words together are shorter than this many
+# bytes: the pairs of a 16,383-position vector (PostgreSQL's last position) then stay under the
+# 1 MB a tsvector may hold. A phrase with a longer pair is checked without the pairs index.
+PAIR_BYTES = 48
+
+# A phrase in PostgreSQL's text form of a tsquery: quoted lexemes joined by <-> only.
+LEXEME = r"'(?:[^'\\]|'')+'"
+PHRASE = re.compile(rf"{LEXEME}(?: <-> {LEXEME})+")
+
+
+def word_pairs(field: str) -> Func:
+    """The adjacent word pairs of a stored vector ("function recoveri"), as the index holds them."""
+    return Func(F(field), function="kb_word_pairs", output_field=SearchVectorField())
+
+
+def _top_level(text: str, operator: str) -> list[str]:
+    """The parts of a tsquery's text joined by `operator` outside parentheses."""
+    parts, depth, start = [], 0, 0
+    quoted = False
+    for i, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted  # a doubled quote flips twice
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and text.startswith(operator, i):
+            parts.append(text[start:i])
+            start = i + len(operator)
+    parts.append(text[start:])
+    return [part.strip() for part in parts]
+
+
+def required_pairs(tsquery: str) -> list[str]:
+    """The word pairs every match of a query must hold: those of the phrases it requires (a
+    phrase joined to the rest by "and", not negated nor one side of an "or"). `tsquery` is the
+    text form of the query (websearch_to_tsquery(...)::text)."""
+    if len(_top_level(tsquery, " | ")) > 1:
+        return []
+    pairs = []
+    for part in _top_level(tsquery, " & "):
+        if not PHRASE.fullmatch(part):
+            continue
+        lexemes = [word[1:-1].replace("''", "'") for word in re.findall(LEXEME, part)]
+        pairs += [
+            f"{first} {second}"
+            for first, second in pairwise(lexemes)
+            if len(f"{first}{second}".encode()) < PAIR_BYTES
+        ]
+    return list(dict.fromkeys(pairs))
+
+
+def phrase_pairs_match(field: str, query: str) -> Func | None:
+    """A condition every row matching `query` (websearch syntax) meets and that the pairs index
+    answers: the query's required phrases' word pairs are in the row's stored vector. None
+    when the query requires no phrase."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT websearch_to_tsquery(%s, kb_american_spelling(%s))::text", [CONFIG, query]
+        )
+        pairs = required_pairs(cursor.fetchone()[0])
+    if not pairs:
+        return None
+    pairs_query = " & ".join("'" + pair.replace("'", "''") + "'" for pair in pairs)
+    return Func(
+        word_pairs(field),
+        Func(
+            Value(pairs_query), template="%(expressions)s::tsquery", output_field=SearchQueryField()
+        ),
+        arg_joiner=" @@ ",
+        template="(%(expressions)s)",
+        output_field=BooleanField(),
+    )
+
+
+def checked(field: str, query: SearchQuery) -> Func:
+    """The stored vector matches the query, checked on the row rather than looked up in the
+    words index: for a phrase whose rows the pairs index finds. (With both indexes, PostgreSQL
+    would recheck each row against both conditions, computing its word pairs again.)"""
+    return Func(F(field), query, function="ts_match_vq", output_field=BooleanField())

@@ -189,7 +189,13 @@ def many_rows(make_compound):
     )
     with connection.cursor() as cursor:
         # What autovacuum does after a bulk load: merge the GIN indexes' pending lists.
-        for index in ("study_search", "claim_search", "appearance_search", "study_title_trigram"):
+        for index in (
+            "study_search",
+            "study_search_pairs",
+            "claim_search",
+            "appearance_search",
+            "study_title_trigram",
+        ):
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
         for table in ("studies_study", "kb_claim", "kb_appearance"):
             cursor.execute(f"ANALYZE {table}")
@@ -253,3 +259,87 @@ def test_a_query_matching_more_than_the_cap_ranks_the_first_matches_and_says_so(
     assert len(response.context["studies"]) == 4  # the cap, and one to know it is exceeded
     narrow = client.get("/search/", {"q": "aphasia 4"})
     assert "0 claims and 1 study found for" in narrow.text
+
+
+def test_a_quoted_phrase_reads_the_word_pairs_index(many_rows):
+    # Every title holds "trial" and the number, but only one has them adjacent in that order:
+    # the pairs index finds it without reading the other rows' vectors.
+    result = found('"trial 1234"')
+    assert [study.pmid for study in result.studies] == ["990001234"]
+    studies_plan = plan(result.studies)
+    assert "Bitmap Index Scan on study_search_pairs" in studies_plan, studies_plan
+    assert "Seq Scan on studies_study" not in studies_plan, studies_plan
+
+
+# --- quoted phrases ------------------------------------------------------------------------------
+
+
+def test_a_phrase_finds_only_its_words_adjacent_and_in_order(make_study):
+    make_study(title="Constructed: functional recovery after stroke")
+    make_study(title="Constructed: recovery of function after stroke")
+    make_study(title="Constructed: functional outcome and recovery")
+    make_study(title="Constructed: ischaemic stroke rehabilitation")
+    make_study(title="Constructed: functional recovery in rats")
+
+    def titles(query):
+        return sorted(study.title for study in found(query).studies)
+
+    assert titles('"functional recovery"') == [
+        "Constructed: functional recovery after stroke",
+        "Constructed: functional recovery in rats",
+    ]
+    # Exclusion, "or" and a phrase among other words keep their meaning.
+    assert titles('"functional recovery" -rats') == [
+        "Constructed: functional recovery after stroke"
+    ]
+    assert titles('"functional recovery" or rehabilitation') == [
+        "Constructed: functional recovery after stroke",
+        "Constructed: functional recovery in rats",
+        "Constructed: ischaemic stroke rehabilitation",
+    ]
+    assert titles('-"functional recovery" constructed stroke') == [
+        "Constructed: ischaemic stroke rehabilitation",
+        "Constructed: recovery of function after stroke",
+    ]
+    assert titles('stroke "functional recovery"') == [
+        "Constructed: functional recovery after stroke"
+    ]
+    # A phrase spelt American finds the British text; one with a stop word in it still works.
+    assert titles('"ischemic stroke"') == ["Constructed: ischaemic stroke rehabilitation"]
+    assert titles('"recovery of function"') == ["Constructed: recovery of function after stroke"]
+    assert titles('"recovery after stroke"') == ["Constructed: functional recovery after stroke"]
+
+
+def test_the_database_keeps_each_adjacent_word_pair_of_a_vector():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT kb_word_pairs(to_tsvector('english', %s))::text",
+            ["Functional recovery of the brain, functional recovery"],
+        )
+        # Stop words keep their positions: "recovery of the brain" has no pair.
+        assert cursor.fetchone()[0] == "'brain function' 'function recoveri'"
+        long_word = "a" * (text_search.PAIR_BYTES - 5)
+        cursor.execute(
+            "SELECT kb_word_pairs(to_tsvector('simple', %s))::text",
+            [f"{long_word} bcde {long_word} bcdef"],
+        )
+        # A pair of PAIR_BYTES or more is left out (the query side leaves it out too).
+        assert cursor.fetchone()[0] == f"'{long_word} bcde' 'bcde {long_word}'"
+
+
+@pytest.mark.parametrize(
+    ("tsquery", "pairs"),
+    [
+        ("'function' <-> 'recoveri'", ["function recoveri"]),
+        ("'a' <-> 'b' <-> 'c' & 'd' & 'e' <-> 'a'", ["a b", "b c", "e a"]),
+        ("'it''s' <-> 'b'", ["it's b"]),
+        # Not required by every match, or not adjacent: no pairs.
+        ("'function' <-> 'recoveri' | 'rat'", []),
+        ("!( 'function' <-> 'recoveri' ) & 'rat'", []),
+        ("'recoveri' <2> 'function'", []),
+        ("'function' & 'recoveri'", []),
+        ("( 'a' | 'b' ) & 'c' <-> 'd'", ["c d"]),
+    ],
+)
+def test_the_pairs_a_query_requires(tsquery, pairs):
+    assert text_search.required_pairs(tsquery) == pairs
