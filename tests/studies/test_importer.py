@@ -1,6 +1,7 @@
 """Importing records into Study rows: identity, re-import, editor fields, failures, signals."""
 
 import io
+import threading
 from dataclasses import replace
 
 import pytest
@@ -8,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from studies_testdata import CONSTRUCTED, CROSSREF, PUBMED, PUBMED_XML_FILES
 
+from studies import importer
 from studies.crossref_json import parse_crossref_json
 from studies.designs import Design, DesignSource
 from studies.formats import parse_file
@@ -281,3 +283,41 @@ def test_a_record_the_database_refuses_sends_its_batch_one_record_at_a_time():
     assert set(Study.history.values_list("history_change_reason", flat=True)) == {
         "Import with one broken record"
     }
+
+
+def test_each_history_row_the_bulk_path_writes_is_the_study_as_stored():
+    records = all_real_records()
+    import_batch(records, reason="First import")
+    changed = [replace(record, title=record.title + " (corrected)") for record in records[:2]]
+    import_batch(changed, reason="Corrected titles")
+    tracked = [f.attname for f in Study.history.model.tracked_fields]
+    for study in Study.objects.all():
+        rows = list(study.history.order_by("history_id").values(*tracked, "history_type"))
+        stored = Study.objects.filter(pk=study.pk).values(*tracked).get()
+        # The latest row is the study as it is now, field for field.
+        assert {k: v for k, v in rows[-1].items() if k != "history_type"} == stored
+        assert [row["history_type"] for row in rows] == (
+            ["+", "~"] if study.title.endswith(" (corrected)") else ["+"]
+        )
+    assert Study.history.filter(history_change_reason="Corrected titles").count() == 2
+
+
+def test_an_import_that_fails_stops_reading_its_file(monkeypatch):
+    records = all_real_records()
+    read = []
+
+    def stream():
+        for record in records:
+            read.append(record)
+            yield record
+
+    def refused(batch, **kwargs):
+        raise RuntimeError("the first batch fails")
+
+    monkeypatch.setattr(importer, "import_batch", refused)
+    with pytest.raises(RuntimeError, match="the first batch fails"):
+        import_records(stream(), batch_size=2)
+    # The batch being written and the one or two read ahead of it, not the whole file; and no
+    # reader is left running to read the rest of it after the file is closed.
+    assert len(read) < len(records)
+    assert not [t for t in threading.enumerate() if t.name == "import-read-ahead"]
