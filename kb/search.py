@@ -103,8 +103,8 @@ def _by_identifier(identifier: Q, claims: QuerySet) -> Found:
 
 
 def _full_text(query: str, claims: QuerySet) -> Found:
-    words = text_search.words(query)
-    marked = text_search.highlight_words(query)
+    parsed = text_search.parse(query)
+    words, marked = parsed.words, parsed.marked
     # One index scan per table: the claims whose statement matches, and those some sentence of
     # a page making them matches (the appearance's own vector and index). The cap counts only
     # claims the user may see: it is applied to the visible claims among the matches.
@@ -160,12 +160,14 @@ def _full_text(query: str, claims: QuerySet) -> Found:
         )
     )
     # No order: the first matches the index yields, not a sort of all of them. A quoted
-    # phrase is looked up by its word pairs first (text_search.phrase_pairs_match).
-    pairs = text_search.phrase_pairs_match("search_vector", query)
-    if pairs is None:
+    # phrase is looked up by its word pairs first (text_search.pairs_match).
+    if not parsed.pairs:
         candidates = Study.objects.filter(search_vector=words)
     else:
-        candidates = Study.objects.filter(pairs, text_search.checked("search_vector", words))
+        candidates = Study.objects.filter(
+            text_search.pairs_match("search_vector", parsed.pairs),
+            text_search.checked("search_vector", words),
+        )
     candidates = candidates.order_by().values("pk")[: RANKED_AT_MOST + 1]
 
     def studies_with_snippets(ids) -> QuerySet:

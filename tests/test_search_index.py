@@ -15,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.test.utils import CaptureQueriesContext
 from editor_support import PUBMED_DATA
 
 from kb import search, selectors
@@ -269,6 +270,17 @@ def test_a_quoted_phrase_reads_the_word_pairs_index(many_rows):
     studies_plan = plan(result.studies)
     assert "Bitmap Index Scan on study_search_pairs" in studies_plan, studies_plan
     assert "Seq Scan on studies_study" not in studies_plan, studies_plan
+
+
+def test_the_words_are_parsed_and_respelled_once_per_search(client, demo):
+    # Each table's match, rank and snippets use the parsed words: the spelling function's
+    # regular expressions are not run again for each of them when a statement is planned.
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/search/", {"q": '"ischaemic stroke" -rats'})
+    assert response.status_code == 200
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum("websearch_to_tsquery" in sql for sql in statements) == 1
+    assert "Cerebrolysin for acute <mark>ischaemic</mark> <mark>stroke</mark>." in response.text
 
 
 # --- quoted phrases ------------------------------------------------------------------------------
