@@ -3,15 +3,20 @@ certainty in words and the best study behind them; the harms; and an evidence ma
 verdicts) laid out for a server-side SVG with the same numbers as a table.
 
 Plain functions over claims and evidence already loaded (kb.selectors.compound_overview): no
-queries here."""
+queries here. The evidence comes as light `Weighing` rows, not model instances: a 500-claim
+compound has thousands of them, and building an Evidence and a Study object for each cost more
+than the rest of the page."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kb.grading import verdict_words
 from kb.vocabulary import Certainty, Flag, Stance, Verdict
+from studies.designs import LEVEL_LABELS, Design
+from studies.models import author_label
 
 # The matrix's columns, true to false, then the claims not yet graded.
 LADDER = (
@@ -29,6 +34,27 @@ CERTAINTY_ORDER = [c.value for c in Certainty]  # high first
 CERTAINTY_OPACITY = {"high": 1.0, "moderate": 0.7, "low": 0.45, "very_low": 0.2, None: 0.0}
 
 
+class StudyFacts(NamedTuple):
+    """What the overview reads of a study: its place on the ladder, whether it can count, and
+    how it is named when it is a topic's best study."""
+
+    design: str | None
+    retracted: bool
+    year: int | None
+    title: str
+    first_author: str | None  # collective or family name
+    other_authors: bool
+
+
+class Weighing(NamedTuple):
+    """One study weighed for one claim, as readers see it: what the overview reads of it."""
+
+    claim_id: int
+    study_id: int
+    stance: str | None
+    study: StudyFacts
+
+
 @dataclass
 class BestStudy:
     pk: int
@@ -43,7 +69,8 @@ class TopicSummary:
     name: str
     slug: str | None
     claims: list = field(default_factory=list)
-    best_study: BestStudy | None = None
+    best_study_id: int | None = None
+    best_study: BestStudy | None = None  # set by best_study()
 
     @property
     def in_words(self) -> str:
@@ -79,9 +106,10 @@ class Matrix:
         return not self.rows
 
 
-def topic_summaries(claims, evidence, study_url) -> list[TopicSummary]:
+def topic_summaries(claims, evidence) -> list[TopicSummary]:
     """One summary per topic with claims, in the claims' topic order (claims come ordered by
-    topic position), claims without a topic last. `evidence` is in ladder order (best first)."""
+    topic position), claims without a topic last, each with the id of the best study behind it.
+    `evidence`: Weighing rows in ladder order (best first)."""
     summaries: dict[int | None, TopicSummary] = {}
     for claim in claims:
         key = claim.topic_id
@@ -94,18 +122,22 @@ def topic_summaries(claims, evidence, study_url) -> list[TopicSummary]:
     topic_of = {claim.pk: claim.topic_id for claim in claims}
     for ev in evidence:
         summary = summaries.get(topic_of.get(ev.claim_id))
-        if summary is None or summary.best_study or not _counts(ev):
+        if summary is None or summary.best_study_id or not _counts(ev):
             continue
-        study = ev.study
-        summary.best_study = BestStudy(
-            pk=study.pk,
-            label=f"{study.first_author_label} {study.year or 'n.d.'}",
-            design=study.get_design_display(),
-            level=study.level_label,
-            url=study_url(study),
-        )
+        summary.best_study_id = ev.study_id
     ordered = [s for key, s in summaries.items() if key is not None]
     return ordered + ([summaries[None]] if None in summaries else [])
+
+
+def best_study(study_id: int, study: StudyFacts, study_url) -> BestStudy:
+    """How a topic's best study is named: first author, year, design and level, linked."""
+    return BestStudy(
+        pk=study_id,
+        label=f"{author_label(study.first_author, study.other_authors)} {study.year or 'n.d.'}",
+        design=Design(study.design).label,
+        level=LEVEL_LABELS.get(study.design, "?"),
+        url=study_url(study_id),
+    )
 
 
 def _counts(ev) -> bool:

@@ -59,8 +59,15 @@ EDITOR_JUDGED_DOMAINS = {
 }
 
 
-def _check(value: str, allowed: Iterable[str], what: str) -> None:
-    allowed = tuple(allowed)
+# Each vocabulary's codes, listed once: `Choices.values` builds a new list on every call, and
+# every badge on a page (verdict_words, verdict_tone) checks its verdict.
+CODES = {
+    vocabulary: tuple(vocabulary.values)
+    for vocabulary in (Design, Stance, Indirectness, Judgement, Verdict, Certainty)
+}
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"Unknown {what} {value!r}; expected one of: {', '.join(allowed)}")
 
@@ -81,10 +88,10 @@ class EvidenceItem:
             object.__setattr__(self, "design", None)
         object.__setattr__(self, "indirectness", frozenset(self.indirectness))
         if self.design is not None:
-            _check(self.design, Design.values, "design")
-        _check(self.stance, Stance.values, "stance")
+            _check(self.design, CODES[Design], "design")
+        _check(self.stance, CODES[Stance], "stance")
         for code in self.indirectness:
-            _check(code, Indirectness.values, "indirectness code")
+            _check(code, CODES[Indirectness], "indirectness code")
 
     @property
     def level(self) -> int | None:
@@ -109,7 +116,7 @@ class Judgements:
             if value == "":
                 object.__setattr__(self, domain, None)
             elif value is not None:
-                _check(value, Judgement.values, f"{domain} judgement")
+                _check(value, CODES[Judgement], f"{domain} judgement")
         if self.large_effect not in (0, 1, 2):
             raise ValueError(f"large_effect must be 0, 1 or 2, not {self.large_effect!r}")
 
@@ -278,12 +285,12 @@ def effective_verdict(computed: str, override: str | None) -> str:
 
     An ungraded claim stays ungraded: an override takes effect once the claim is graded, so no
     verdict is published before the evidence has been reviewed."""
-    _check(computed, Verdict.values, "verdict")
+    _check(computed, CODES[Verdict], "verdict")
     if not override:
         return computed
     if override == Verdict.UNGRADED:
         raise ValueError("An override must be a verdict; 'ungraded' is not one")
-    _check(override, Verdict.values, "override verdict")
+    _check(override, CODES[Verdict], "override verdict")
     return computed if computed == Verdict.UNGRADED else str(override)
 
 
@@ -304,9 +311,9 @@ def grade26_sentence(
     brackets, and for `unproven` it also tells "very uncertain" from "may not" and "no evidence".
     Pass human_evidence=False (Grade.best_level is None) to say that only level 5 evidence exists.
     """
-    _check(verdict, Verdict.values, "verdict")
+    _check(verdict, CODES[Verdict], "verdict")
     if certainty is not None:
-        _check(certainty, Certainty.values, "certainty")
+        _check(certainty, CODES[Certainty], "certainty")
     claim = statement.strip().rstrip(".").strip()
     if not claim:
         raise ValueError("A statement is needed to write a sentence about it")
@@ -354,7 +361,7 @@ AGAINST_VERDICTS = frozenset(
 def verdict_words(verdict: str, certainty: str | None) -> str:
     """The verdict as a badge says it. `unproven` covers two different situations that readers
     must tell apart: nothing usable to judge by, and evidence too uncertain to judge by."""
-    _check(verdict, Verdict.values, "verdict")
+    _check(verdict, CODES[Verdict], "verdict")
     if verdict == Verdict.UNPROVEN:
         if certainty is None:
             return "No usable evidence"
@@ -373,7 +380,7 @@ def verdict_tone(verdict: str, kind: str, flags: Iterable[str]) -> str:
     """The badge's colour, named for what it tells a reader: "good" (a benefit borne out),
     "harm" (a warning borne out), "caution" (a safety claim borne out: whether that is good news
     depends on what it says, so never green), "bad" (not borne out), "uncertain", "neutral"."""
-    _check(verdict, Verdict.values, "verdict")
+    _check(verdict, CODES[Verdict], "verdict")
     if verdict == Verdict.UNGRADED:
         return "neutral"
     if verdict in AGAINST_VERDICTS - {Verdict.POSSIBLY_NOT_SUPPORTED.value}:

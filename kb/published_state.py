@@ -105,12 +105,13 @@ def _public_evidence(claim_id: int, state: dict, live: list, studies: dict) -> l
     if all(ev.study_id in order for ev in rows):
         rows.sort(key=lambda ev: order[ev.study_id])  # the database's order, as loaded
     else:
-        rows.sort(key=_ladder)
+        rows.sort(key=ladder_key)
     return rows
 
 
-def _ladder(ev) -> tuple:
-    """kb.selectors.evidence_in_ladder_order's order, in Python."""
+def ladder_key(ev) -> tuple:
+    """kb.selectors.evidence_in_ladder_order's order, in Python, for anything with a `study`
+    (design, year, title)."""
     return (RANK.get(ev.study.design, len(RANK)), -(ev.study.year or 0), ev.study.title)
 
 
@@ -150,21 +151,15 @@ def show_published(claims: Iterable, *, evidence_attr: str = "ordered_evidence")
     return claims
 
 
-def published_evidence(claims: list, evidence: Iterable) -> list:
-    """The evidence readers see for `claims` (already passed through show_published or not),
-    given their live evidence in ladder order: the published rows of published claims, the
-    live rows of the others, in ladder order."""
-    evidence = list(evidence)
-    by_claim = {claim.pk: claim for claim in claims}
-    for claim in claims:
-        claim.ordered_evidence = []
-    for ev in evidence:
-        by_claim[ev.claim_id].ordered_evidence.append(ev)
-    if not any(claim.published for claim in claims):
-        return evidence
-    show_published(claims)
-    rows = [ev for claim in claims for ev in claim.ordered_evidence]
-    rows.sort(key=_ladder)
+def published_weighings(claims: list, live: Iterable) -> list[tuple]:
+    """(claim id, study id, stance) of every evidence row readers see of `claims`, given their
+    live rows as such tuples: a published claim's rows from its published state, the others'
+    live rows. No query and no model instances, for a reader that needs only who weighed what
+    (the compound overview, over every claim)."""
+    stated = {claim.pk: claim.published for claim in claims if claim.published}
+    rows = [row for row in live if row[0] not in stated]
+    for claim_id, state in stated.items():
+        rows.extend((claim_id, row["study_id"], row["stance"]) for row in state["evidence"])
     return rows
 
 

@@ -6,20 +6,24 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    TextField,
     Value,
     When,
 )
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Upper
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce, NullIf, Upper
 
 from kb import evidence_overview as overview
 from kb import published_state
@@ -73,27 +77,52 @@ def _has_sentence_flag(code: str) -> Exists:
     return Exists(Appearance.objects.filter(claim=OuterRef("pk"), flags__contains=[code]))
 
 
-def claims_with_evidence(user, compound: Compound) -> QuerySet:
-    """A compound's claims with topic, ordered evidence, how many pages and sentences make each
-    (`page_count`, `sentence_count`) and, per sentence flag, how many of its sentences have it
-    (`sentences_<code>`), in a fixed number of queries."""
+# What a list of claims shows of each (statement, verdict, certainty, kind, flags, topic, draft
+# badge), with what kb.published_state.show_published reads: the compound page's list and its
+# overview load only these columns, not the grading rationale and reasons.
+SHOWN_CLAIM_FIELDS = (
+    "statement",
+    "kind",
+    "status",
+    "verdict",
+    "certainty",
+    "flags",
+    "graded_at",
+    "published",
+    "topic__name",
+    "topic__slug",
+)
+
+
+def claims_with_counts(user, compound: Compound) -> QuerySet:
+    """A compound's claims with topic, how many pages and sentences make each (`page_count`,
+    `sentence_count`), per sentence flag how many of its sentences have it
+    (`sentences_<code>`) and how many studies readers see weighed for it (`study_count`: its
+    published state's rows, or its live rows when it has no state), in one query."""
     sentence_flags = {
         f"sentences_{code}": Count(
             "appearances", filter=Q(appearances__flags__contains=[code]), distinct=True
         )
         for code in APPEARANCE_FLAGS
     }
+    published_rows = Func(
+        KeyTransform("evidence", "published"),
+        function="jsonb_array_length",
+        output_field=IntegerField(),
+    )
     return (
         visible_claims(user)
         .filter(compound=compound)
         .select_related("topic")
+        .only(*SHOWN_CLAIM_FIELDS)
         .annotate(
             page_count=Count("appearances__source", distinct=True),
             sentence_count=Count("appearances", distinct=True),
+            study_count=Case(
+                When(published__isnull=True, then=Count("evidence", distinct=True)),
+                default=published_rows,
+            ),
             **sentence_flags,
-        )
-        .prefetch_related(
-            Prefetch("evidence", queryset=evidence_in_ladder_order(), to_attr="ordered_evidence")
         )
         .order_by("id")
     )
@@ -159,7 +188,7 @@ def published_claims_with_appearances(compound: Compound) -> Iterator[Claim]:
 
 def sentence_flag_counts(claim) -> list[tuple[str, int]]:
     """(label, number of sentences) for each sentence flag some of the claim's appearances have;
-    the claim comes from claims_with_evidence."""
+    the claim comes from claims_with_counts."""
     counts = [
         (Flag(code).label, getattr(claim, f"sentences_{code}", 0)) for code in APPEARANCE_FLAGS
     ]
@@ -424,7 +453,8 @@ def stored_studies(references: Iterable[ListedReference]) -> dict[int, Study]:
 
 @dataclass(frozen=True)
 class CompoundOverview:
-    """The compound page's first screen (kb.evidence_overview), from two queries."""
+    """The compound page's first screen (kb.evidence_overview), from two queries (three when a
+    published claim's evidence names a study its draft dropped)."""
 
     topics: list
     harms: list
@@ -432,19 +462,56 @@ class CompoundOverview:
     matrix_layout: dict
 
 
+def _study_facts(prefix: str = "") -> tuple:
+    """The columns of kb.evidence_overview.StudyFacts, through `prefix` ("study__")."""
+    first = KeyTransform(0, f"{prefix}authors")
+    return (
+        *(f"{prefix}{name}" for name in ("design", "retracted", "year", "title")),
+        # The first author's name as Study.first_author_label reads it, as text: decoding
+        # thousands of author lists in Python cost more than the rest of the overview.
+        Coalesce(
+            NullIf(KeyTextTransform("collective", first), Value("")),
+            NullIf(KeyTextTransform("family", first), Value("")),
+            output_field=TextField(),
+        ),
+        # authors -> 1: a second author, NULL when there is none.
+        ExpressionWrapper(Q(**{f"{prefix}authors__1__isnull": False}), BooleanField()),
+    )
+
+
 def compound_overview(user, compound: Compound, study_url) -> CompoundOverview:
     """Every claim of the compound the user may see, by topic, with the best study behind each
-    topic and the evidence matrix: one query for the claims, one for their evidence."""
-    claims = list(
+    topic and the evidence matrix. The claims are loaded with only the columns shown, their
+    evidence as plain rows in ladder order (kb.evidence_overview.Weighing), never as Evidence
+    and Study objects: a 500-claim compound has thousands. `study_url`: study id -> its page."""
+    claims = published_state.show_published(
         visible_claims(user)
         .filter(compound=compound)
         .select_related("topic")
+        .only(*SHOWN_CLAIM_FIELDS)
         .order_by(F("topic__position").asc(nulls_last=True), "topic__name", "id")
     )
-    evidence = published_state.published_evidence(
-        claims, evidence_in_ladder_order(Evidence.objects.filter(claim__in=claims))
+    claim_ids = [claim.pk for claim in claims]  # ids, not objects: each would be checked
+    live = evidence_in_ladder_order(Evidence.objects.filter(claim_id__in=claim_ids)).values_list(
+        "claim_id", "study_id", "stance", *_study_facts("study__")
     )
-    topics = overview.topic_summaries(claims, evidence, study_url)
+    studies = {study_id: overview.StudyFacts(*facts) for _, study_id, _, *facts in live}
+    rows = published_state.published_weighings(
+        claims, [(claim_id, study_id, stance) for claim_id, study_id, stance, *_ in live]
+    )
+    missing = {study_id for _, study_id, _ in rows} - studies.keys()
+    if missing:  # dropped from a draft since its claim was published
+        dropped = Study.objects.filter(pk__in=missing).values_list("pk", *_study_facts())
+        studies.update({pk: overview.StudyFacts(*facts) for pk, *facts in dropped})
+    evidence = [overview.Weighing(*row, studies[row[1]]) for row in rows]
+    if any(claim.published for claim in claims):
+        # Published rows are not in the database's order: the ladder's, in Python.
+        evidence.sort(key=published_state.ladder_key)
+    topics = overview.topic_summaries(claims, evidence)
+    for topic in topics:
+        if topic.best_study_id:
+            facts = studies[topic.best_study_id]
+            topic.best_study = overview.best_study(topic.best_study_id, facts, study_url)
     matrix = overview.evidence_matrix(topics, evidence)
     return CompoundOverview(
         topics=topics,

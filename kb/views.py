@@ -123,9 +123,7 @@ def compound_detail(request, slug):
     counts = selectors.claim_counts(
         selectors.visible_claims(request.user).filter(compound=compound), topics
     )
-    claims = selectors.filter_claims(
-        selectors.claims_with_evidence(request.user, compound), filters
-    )
+    claims = selectors.filter_claims(selectors.claims_with_counts(request.user, compound), filters)
     page = paginator.paginate(request, claims, CLAIMS_PER_PAGE)
     page.object_list = published_state.show_published(page.object_list)
     for claim in page:
@@ -135,7 +133,7 @@ def compound_detail(request, slug):
         # Only the full page shows it: an htmx swap of the claim list never runs its queries.
         "overview": SimpleLazyObject(
             lambda: selectors.compound_overview(
-                request.user, compound, lambda study: study.get_absolute_url()
+                request.user, compound, lambda pk: reverse("study", args=[pk])
             )
         ),
         "claims": page,

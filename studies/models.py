@@ -27,6 +27,15 @@ def heavy_fields(prefix: str = "") -> list[str]:
     return [prefix + name for name in HEAVY_FIELDS]
 
 
+def author_label(first_name: str | None, others: bool) -> str:
+    """How a study's authors are named in a citation: "Family et al.", "Family" alone, a
+    collective's name, or "Anonymous". From the first author's name (collective or family) and
+    whether there are others, so a reader of many studies need not load every author list
+    (kb.selectors.compound_overview reads both in SQL)."""
+    name = first_name or "Anonymous"
+    return f"{name} et al." if others else name
+
+
 class StudyQuerySet(models.QuerySet):
     def without_heavy_fields(self):
         return self.defer(*HEAVY_FIELDS)
@@ -186,11 +195,8 @@ class Study(models.Model):
 
     @property
     def first_author_label(self) -> str:
-        if not self.authors:
-            return "Anonymous"
-        first = self.authors[0]
-        name = first.get("collective") or first.get("family") or "Anonymous"
-        return f"{name} et al." if len(self.authors) > 1 else name
+        first = self.authors[0] if self.authors else {}
+        return author_label(first.get("collective") or first.get("family"), len(self.authors) > 1)
 
     @property
     def doi_url(self) -> str:

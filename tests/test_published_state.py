@@ -15,7 +15,7 @@ from django.utils import timezone
 from editor_support import PUBMED_DATA
 
 from kb.data_export import records
-from kb.models import Claim, PublicChange
+from kb.models import Claim, Evidence, PublicChange
 from kb.services import claims as claim_services
 from kb.sitemaps import ClaimSitemap
 from kb.vocabulary import ClaimStatus, Stance, Verdict
@@ -237,3 +237,63 @@ def test_a_study_added_to_the_draft_reaches_downloads_and_api_only_when_publishe
     assert listed() == (False, False, False)  # a draft's study: readers do not see it yet
     claim_services.publish(claim_id=claim.pk, version=claim.version, user=editor, reason=REASON)
     assert listed() == (True, True, True)
+
+
+def test_the_compound_page_counts_and_ranks_a_claims_published_studies_not_its_drafts(
+    client, claim, editor, settings
+):
+    """The claim list's number of studies and the overview (topics' best studies, the matrix)
+    come from the published rows: a study the draft dropped still counts, one it added does not
+    yet."""
+    settings.PUBLIC_PAGE_CACHE = False  # each page rendered anew, not the stored copy
+    for pmid in ("20412080", "22528466", "23121403"):
+        path = PUBMED_DATA / f"eutils_efetch_{pmid}.xml"
+        with path.open("rb") as handle:
+            import_records(parse_file(handle, name=path.name))
+    only_here, *newcomers = Study.objects.filter(pmid__in=["20412080", "22528466", "23121403"])
+    assert not Evidence.objects.filter(study__in=[only_here, *newcomers]).exists()
+
+    def weigh(claim, study):
+        claim = claim_services.add_evidence(
+            claim_id=claim.pk, version=claim.version, user=editor, study_id=study.pk
+        )
+        return claim_services.set_evidence(
+            claim_id=claim.pk,
+            evidence_id=claim.evidence.get(study=study).pk,
+            version=claim.version,
+            user=editor,
+            stance=Stance.SUPPORTS,
+            indirectness=[],
+            harm=False,
+            note="",
+        )
+
+    claim = weigh(claim, only_here)
+    claim = claim_services.publish(
+        claim_id=claim.pk, version=claim.version, user=editor, reason=REASON
+    )
+    studies = len(claim.published["evidence"])
+
+    def seen():
+        page = client.get(claim.compound.get_absolute_url()).text
+        start = page.index(f'id="claim-{claim.pk}"')
+        overview = page[page.index("What the evidence says") : page.index("All claims (")]
+        return overview, re.search(r"· (\d+) stud(?:y|ies) ·", page[start:])[1]
+
+    before = seen()
+    assert before[1] == str(studies)
+    # The draft drops the study weighed for it alone and weighs two weighed nowhere else.
+    claim = claim_services.remove_evidence(
+        claim_id=claim.pk,
+        evidence_id=claim.evidence.get(study=only_here).pk,
+        version=claim.version,
+        user=editor,
+    )
+    for study in newcomers:
+        claim = weigh(claim, study)
+    assert seen() == before
+
+    claim_services.publish(claim_id=claim.pk, version=claim.version, user=editor, reason=REASON)
+    after = seen()
+    assert after[1] == str(studies + 1)
+    assert after[0] != before[0]
