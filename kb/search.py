@@ -51,17 +51,42 @@ SNIPPET = {**WHOLE, "max_fragments": 2, "max_words": 30, "min_words": 12}
 WHOLE_TEXT = {**WHOLE, "highlight_all": True}
 
 
+def _unmarked(queryset: QuerySet) -> QuerySet:
+    return queryset
+
+
+@dataclass
+class Results:
+    """One result list: `ranked`, best first, without snippets; `snippets` annotates a queryset
+    of its rows (`rows`) with them. A page ranks every candidate but makes snippets only for
+    the rows it shows (`shown`)."""
+
+    ranked: QuerySet
+    rows: QuerySet
+    snippets: Callable[[QuerySet], QuerySet] = _unmarked
+
+    def all(self) -> QuerySet:
+        """Best first, with snippets."""
+        return self.snippets(self.ranked)
+
+    def shown(self, ids: list[int]) -> QuerySet:
+        """These rows (in no order) with their snippets."""
+        return self.snippets(self.rows.filter(pk__in=ids))
+
+
 @dataclass
 class Found:
-    """Each list ranked, best first, with its snippets; `claims_shown` and `studies_shown` give
-    the same rows with snippets for the given ids only (a page: ranking needs every candidate,
-    snippets only the rows shown)."""
-
     compounds: QuerySet
-    claims: QuerySet
-    studies: QuerySet
-    claims_shown: Callable[[list[int]], QuerySet]
-    studies_shown: Callable[[list[int]], QuerySet]
+    claim_results: Results
+    study_results: Results
+
+    @property
+    def claims(self) -> QuerySet:
+        return self.claim_results.all()
+
+    @property
+    def studies(self) -> QuerySet:
+        return self.study_results.all()
 
 
 def identifier_match(query: str) -> Q | None:
@@ -95,10 +120,8 @@ def _by_identifier(identifier: Q, claims: QuerySet) -> Found:
     rank = Value(1.0, output_field=FloatField())
     return Found(
         compounds=Compound.objects.none(),
-        claims=weighing.annotate(rank=rank),
-        studies=studies.annotate(rank=rank).order_by("id"),
-        claims_shown=lambda ids: claims.filter(pk__in=ids).annotate(rank=rank),
-        studies_shown=lambda ids: studies.filter(pk__in=ids).annotate(rank=rank),
+        claim_results=Results(ranked=weighing.annotate(rank=rank), rows=claims),
+        study_results=Results(ranked=studies.annotate(rank=rank).order_by("id"), rows=studies),
     )
 
 
@@ -127,10 +150,8 @@ def _full_text(query: str, claims: QuerySet) -> Found:
     # matched through the stored vector or a sentence already.
     published_statement = KeyTextTransform("statement", "published")
 
-    def with_snippets(queryset: QuerySet) -> QuerySet:
+    def claim_snippets(queryset: QuerySet) -> QuerySet:
         return queryset.annotate(
-            quote_rank=Coalesce(Subquery(best_quote.values("rank")[:1]), 0.0),
-            rank=SearchRank(F("search_vector"), words) + F("quote_rank"),
             # Readers see the published statement, not the editors' draft.
             statement_marked=SearchHeadline(
                 Coalesce(published_statement, "statement"),
@@ -170,22 +191,15 @@ def _full_text(query: str, claims: QuerySet) -> Found:
         )
     candidates = candidates.order_by().values("pk")[: RANKED_AT_MOST + 1]
 
-    def studies_with_snippets(ids) -> QuerySet:
-        return (
-            Study.objects.without_heavy_fields()
-            .filter(pk__in=ids)
-            .annotate(rank=SearchRank(F("search_vector"), words))
-            .order_by("-rank", "-year", "id")
-            .annotate(
-                title_marked=SearchHeadline(
-                    "title", marked, config=text_search.CONFIG, **WHOLE_TEXT
-                ),
-                abstract_marked=SearchHeadline(
-                    "abstract", marked, config=text_search.CONFIG, **SNIPPET
-                ),
-            )
+    def study_snippets(queryset: QuerySet) -> QuerySet:
+        return queryset.annotate(
+            title_marked=SearchHeadline("title", marked, config=text_search.CONFIG, **WHOLE_TEXT),
+            abstract_marked=SearchHeadline(
+                "abstract", marked, config=text_search.CONFIG, **SNIPPET
+            ),
         )
 
+    studies = Study.objects.without_heavy_fields()
     compounds = (
         Compound.objects.defer("search_vector")
         .filter(search_vector=words)
@@ -194,23 +208,37 @@ def _full_text(query: str, claims: QuerySet) -> Found:
     )
     return Found(
         compounds=compounds,
-        claims=with_snippets(found_claims).order_by("-rank", "id"),
-        studies=studies_with_snippets(candidates),
-        claims_shown=lambda ids: with_snippets(claims.filter(pk__in=ids)),
-        studies_shown=studies_with_snippets,
+        claim_results=Results(
+            ranked=found_claims.annotate(
+                quote_rank=Coalesce(Subquery(best_quote.values("rank")[:1]), 0.0),
+                rank=SearchRank(F("search_vector"), words) + F("quote_rank"),
+            ).order_by("-rank", "id"),
+            rows=claims,
+            snippets=claim_snippets,
+        ),
+        study_results=Results(
+            ranked=studies.filter(pk__in=candidates)
+            .annotate(rank=SearchRank(F("search_vector"), words))
+            .order_by("-rank", "-year", "id"),
+            rows=studies,
+            snippets=study_snippets,
+        ),
     )
 
 
-def _ranked_page(request, ranked: QuerySet, shown: Callable, param: str):
-    """The page of a ranked list the request asks for, its rows fetched now (inside the
+def _ranked_page(request, results: Results, param: str):
+    """The page of a result list the request asks for, its rows fetched now (inside the
     timeout, not while the template renders).
 
-    One query ranks the candidates (at most RANKED_AT_MOST + 1) and returns their ids, which
-    also count them; a second fetches the page's rows with their snippets, so that snippets
-    are made for the rows shown only and the candidates are not looked up twice."""
-    ids = list(ranked.values_list("pk", flat=True))
-    page = paginator.paginate(request, ids, PER_PAGE, param=param)
-    rows = shown(page.object_list).in_bulk()
+    One query ranks the candidates (at most RANKED_AT_MOST + 1) and returns their ids and
+    ranks, which also count them; a second fetches the page's rows with their snippets, so
+    that snippets are made for the rows shown only and the candidates are not looked up
+    twice."""
+    ranks = dict(results.ranked.values_list("pk", "rank"))
+    page = paginator.paginate(request, list(ranks), PER_PAGE, param=param)
+    rows = results.shown(page.object_list).in_bulk()
+    for pk in page.object_list:
+        rows[pk].rank = ranks[pk]
     page.object_list = [rows[pk] for pk in page.object_list]
     return page
 
@@ -272,9 +300,9 @@ def _results(request, query: str) -> dict:
             cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_TIMEOUT_MS)}")
         found = search(query, request.user)
         # Each list has its own page number; a page link keeps the query and the other's page.
-        claims = _ranked_page(request, found.claims, found.claims_shown, "claims_page")
+        claims = _ranked_page(request, found.claim_results, "claims_page")
         claims.object_list = published_state.show_published(claims.object_list)
-        studies = _ranked_page(request, found.studies, found.studies_shown, "studies_page")
+        studies = _ranked_page(request, found.study_results, "studies_page")
         return dict(
             ranked_at_most=RANKED_AT_MOST,
             claims_found=_how_many(claims),

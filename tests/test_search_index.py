@@ -20,6 +20,7 @@ from editor_support import PUBMED_DATA
 
 from kb import search, selectors
 from kb.models import Appearance, Claim, Source
+from kb.templatetags.highlight import highlighted
 from studies import text_search
 from studies.formats import parse_file
 from studies.importer import import_records
@@ -105,6 +106,13 @@ def test_imported_markup_in_a_snippet_is_escaped(client, make_study):
     response = client.get("/search/", {"q": "memory"})
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>memory</mark> trial" in response.text
+
+
+def test_only_a_snippets_markers_become_marks_and_every_mark_is_closed():
+    start, stop = text_search.MARK_START, text_search.MARK_STOP
+    snippet = f"<b>{start}a&b{stop} c{stop} {start}d"
+    assert highlighted(snippet) == f"&lt;b&gt;<mark>a&amp;b</mark> c{stop} <mark>d</mark>"
+    assert highlighted("") == highlighted(None) == ""
 
 
 def test_a_title_match_ranks_above_an_abstract_match(make_study):

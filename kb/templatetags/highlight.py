@@ -1,12 +1,13 @@
 """{{ snippet|highlighted }}: a search snippet with its matched words in <mark>.
 
 The snippet is imported text (a title, an abstract, a page's sentence): every piece of it is
-escaped (format_html), and only the markers PostgreSQL's ts_headline put around matched words
+escaped, and only the markers PostgreSQL's ts_headline put around matched words
 (studies.text_search) become markup.
 """
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 
 from studies.text_search import MARK_START, MARK_STOP
 
@@ -17,6 +18,8 @@ register = template.Library()
 def highlighted(value) -> str:
     if not value:
         return ""
-    first, *rest = str(value).split(MARK_START)
-    pairs = [piece.partition(MARK_STOP)[::2] for piece in rest]
-    return format_html("{}", first) + format_html_join("", "<mark>{}</mark>{}", pairs)
+    # Escaped once, as a whole (escaping leaves the markers as they are), then each marked word
+    # is wrapped: one pass instead of a format_html per word (40 snippets a search page).
+    first, *rest = escape(str(value)).split(MARK_START)
+    marked = (piece.partition(MARK_STOP) for piece in rest)
+    return SafeString(first + "".join(f"<mark>{word}</mark>{after}" for word, _, after in marked))
