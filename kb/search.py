@@ -27,7 +27,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from kb import paginator, published_state, selectors
-from kb.models import Appearance, Claim, Compound
+from kb.models import Appearance, Compound
 from kb.page_cache import public_page
 from kb.partials import render_partial
 from studies import text_search
@@ -130,12 +130,14 @@ def _full_text(query: str, claims: QuerySet) -> Found:
     words, marked = parsed.words, parsed.marked
     # One index scan per table: the claims whose statement matches, and those some sentence of
     # a page making them matches (the appearance's own vector and index). The cap counts only
-    # claims the user may see: it is applied to the visible claims among the matches.
+    # claims the user may see: it is applied to the visible claims among the matches. The
+    # first RANKED_AT_MOST + 1 visible statement matches are enough to reach it, so the rest
+    # are not read (a common word's thousands of matching claims).
     quoted = Appearance.objects.filter(search_vector=words)
     matching_ids = (
-        Claim.objects.filter(search_vector=words)
+        claims.filter(search_vector=words)
         .order_by()
-        .values("pk")
+        .values("pk")[: RANKED_AT_MOST + 1]
         .union(quoted.order_by().values("claim_id"), all=True)
     )
     matching = claims.order_by().filter(pk__in=matching_ids).values("pk")[: RANKED_AT_MOST + 1]

@@ -270,6 +270,30 @@ def test_a_query_matching_more_than_the_cap_ranks_the_first_matches_and_says_so(
     assert "0 claims and 1 study found for" in narrow.text
 
 
+def test_the_claims_cap_counts_only_claims_the_reader_may_see(
+    client, make_compound, make_claim, make_appearance, monkeypatch
+):
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 3)
+    compound = make_compound(name="Testolin")
+    for n in range(2):
+        make_claim(compound, quote=f"Testolin (constructed) improves aphasia, claim {n}.")
+    for n in range(4):
+        make_claim(
+            compound, quote=f"Testolin (constructed) cures aphasia, draft {n}.", status="draft"
+        )
+    said = make_claim(compound, statement="Testolin (constructed) helps speech.", quote="Aphasia!")
+    response = client.get("/search/", {"q": "aphasia"})
+    # Two statements and one page's sentence; the drafts count for nobody but editors.
+    assert "3 claims and 0 studies found for" in response.text
+    make_appearance(
+        make_claim(compound, statement="Testolin (constructed) helps words."),
+        quote="Aphasia, gone.",
+    )
+    response = client.get("/search/", {"q": "aphasia"})
+    assert "over 3 claims and 0 studies found for" in response.text
+    assert said.statement in response.text
+
+
 def test_a_quoted_phrase_reads_the_word_pairs_index(many_rows):
     # Every title holds "trial" and the number, but only one has them adjacent in that order:
     # the pairs index finds it without reading the other rows' vectors.
