@@ -1,5 +1,6 @@
 """Reads shared by the pages and the API: what a visitor may see, in the order they see it."""
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -8,12 +9,14 @@ from django.db.models import (
     BigIntegerField,
     BooleanField,
     Case,
+    CharField,
     Count,
     Exists,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Prefetch,
     Q,
@@ -288,47 +291,68 @@ class ClaimCounts:
     flag: list[tuple[str, str, int]]
 
 
-def claim_counts(claims: QuerySet, topics: Iterable[Topic] | None = None) -> ClaimCounts:
-    """The verdict table's and the filter menus' counts over all of `claims`, in one aggregate
-    query whatever their number (the page itself shows only a slice). A sentence flag counts
-    the claims with at least one sentence that has it."""
-    topics = list(Topic.objects.all() if topics is None else topics)
-    conditions = {
-        "topic": {topic.slug: public("topic_id", topic.pk) for topic in topics},
-        "verdict": {code: public("verdict", code) for code in Verdict.values},
-        "kind": {code: public("kind", code) for code in ClaimKind.values},
-        "flag": {code: has_flag(code) for code in Flag.values},
-    }
-    # Aliases are positional: a topic's slug may hold characters an alias may not.
-    aliases = {
-        (name, code): f"{name}_{n}"
-        for name, by_code in conditions.items()
-        for n, code in enumerate(by_code)
-    }
-    row = claims.order_by().aggregate(
-        total=Count("pk"),
-        **{
-            aliases[name, code]: Count("pk", filter=condition)
-            for name, by_code in conditions.items()
-            for code, condition in by_code.items()
-        },
+def public_value(name: str, output_field) -> Case:
+    """What readers see of a claim's column `name`: its published state's value when it has
+    one, else the column (kb.published_state), as a value to group by (`public` is the same
+    rule as a condition)."""
+    stated = KeyTextTransform(name, "published")
+    if isinstance(output_field, JSONField):
+        stated = KeyTransform(name, "published")
+    elif not isinstance(output_field, CharField):
+        stated = Cast(stated, output_field)
+    return Case(
+        When(published__isnull=True, then=F(name)), default=stated, output_field=output_field
     )
-    topic_names = {topic.slug: topic.name for topic in topics}
-    labels = {
-        "topic": lambda code: topic_names[code],
-        "verdict": lambda code: Verdict(code).label,
-        "kind": lambda code: ClaimKind(code).label,
-        "flag": lambda code: FLAG_FILTER_LABELS.get(code, Flag(code).label),
-    }
+
+
+def claim_counts(claims: QuerySet, topics: Iterable[Topic] | None = None) -> ClaimCounts:
+    """The verdict table's and the filter menus' counts over all of `claims`, in one query
+    whatever their number (the page itself shows only a slice): the claims grouped by what
+    readers see of their topic, verdict, kind and flags, a few hundred rows at most, added up
+    here. A sentence flag counts the claims with at least one sentence that has it."""
+    topics = list(Topic.objects.all() if topics is None else topics)
+    groups = (
+        claims.order_by()
+        .values(
+            public_topic=public_value("topic_id", BigIntegerField()),
+            public_verdict=public_value("verdict", CharField()),
+            public_kind=public_value("kind", CharField()),
+            public_flags=public_value("flags", JSONField()),
+            **{f"sentences_{code}": _has_sentence_flag(code) for code in APPEARANCE_FLAGS},
+        )
+        .annotate(claims=Count("pk"))
+    )
+    total, tally = 0, {name: Counter() for name in ("topic", "verdict", "kind", "flag")}
+    for group in groups:
+        n = group["claims"]
+        total += n
+        tally["topic"][group["public_topic"]] += n
+        tally["verdict"][group["public_verdict"]] += n
+        tally["kind"][group["public_kind"]] += n
+        # As has_flag: a sentence flag from the sentences only, the others from the claim.
+        own = {code for code in group["public_flags"] or () if code not in APPEARANCE_FLAGS}
+        sentences = {code for code in APPEARANCE_FLAGS if group[f"sentences_{code}"]}
+        for code in own | sentences:
+            tally["flag"][code] += n
     present = {
-        name: [
-            (code, labels[name](code), row[aliases[name, code]])
-            for code in by_code
-            if row[aliases[name, code]]
-        ]
-        for name, by_code in conditions.items()
+        "topic": [(t.slug, t.name, tally["topic"][t.pk]) for t in topics if tally["topic"][t.pk]],
+        "verdict": [
+            (code, Verdict(code).label, tally["verdict"][code])
+            for code in Verdict.values
+            if tally["verdict"][code]
+        ],
+        "kind": [
+            (code, ClaimKind(code).label, tally["kind"][code])
+            for code in ClaimKind.values
+            if tally["kind"][code]
+        ],
+        "flag": [
+            (code, FLAG_FILTER_LABELS.get(code, Flag(code).label), tally["flag"][code])
+            for code in Flag.values
+            if tally["flag"][code]
+        ],
     }
-    return ClaimCounts(total=row["total"], **present)
+    return ClaimCounts(total=total, **present)
 
 
 def compounds_with_counts(user) -> QuerySet:
