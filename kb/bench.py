@@ -38,6 +38,23 @@ class WrkRun:
         return self.socket_errors + self.non_2xx
 
 
+# The states, in /proc/net/tcp, of a server's connection whose request is not answered yet:
+# ESTABLISHED, SYN_RECV and CLOSE_WAIT (the client has gone; a sync worker still does the work).
+_WAITING_STATES = {"01", "03", "08"}
+
+
+def waiting_connections(proc_net_tcp: str, port: int) -> int:
+    """How many connections to `port` still wait for an answer (the text of /proc/net/tcp)."""
+    local_port = f"{port:04X}"
+    return sum(
+        1
+        for line in proc_net_tcp.splitlines()[1:]
+        if len(fields := line.split()) > 3
+        and fields[1].rpartition(":")[2] == local_port
+        and fields[3] in _WAITING_STATES
+    )
+
+
 def parse_wrk(text: str) -> WrkRun:
     """wrk's report (run with --latency) as numbers; ValueError when it is not one."""
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)

@@ -68,15 +68,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # Takes Vary: Cookie off anonymous pages served from the content-version cache (after the
-    # session middleware has added it): kb.page_cache.
-    "kb.page_cache.AnonymousPagesVaryOnNothing",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers anonymous reads of public pages from the content-version cache before the
+    # middleware below run (the ones above set headers every response needs), and takes
+    # Vary: Cookie off the public pages the session middleware adds it to: kb.page_cache.
+    "kb.page_cache.PublicPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.

@@ -111,3 +111,20 @@ def test_a_partial_run_marks_what_it_did_not_measure():
     assert rows["scale data generation"] == "met"
     assert rows["whole study import"] == "not measured"
     assert "The run took 0.5 min: setup and data 12 s, search 20 s." in bench.markdown(results)
+
+
+def test_connections_still_waiting_for_an_answer_are_counted_from_proc_net_tcp():
+    # /proc/net/tcp as Linux writes it: gunicorn listening on 8733 (0x221D), one request being
+    # answered, one whose client has gone (CLOSE_WAIT), one closed; another server's connection.
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+    rows = [
+        "   0: 0100007F:221D 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000",
+        "   1: 0100007F:221D 0100007F:C3A2 01 00000000:00000000 00:00000000 00000000  1000",
+        "   2: 0100007F:221D 0100007F:C3A4 08 00000000:00000000 00:00000000 00000000  1000",
+        "   3: 0100007F:221D 0100007F:C3A6 06 00000000:00000000 03:00001000 00000000     0",
+        "   4: 0100007F:1538 0100007F:C3A8 01 00000000:00000000 00:00000000 00000000   106",
+        "   5: 0100007F:C3AA 0100007F:221D 01 00000000:00000000 00:00000000 00000000  1000",
+    ]
+    text = header + "\n".join(rows) + "\n"
+    assert bench.waiting_connections(text, 8733) == 2
+    assert bench.waiting_connections(header, 8733) == 0

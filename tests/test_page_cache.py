@@ -1,10 +1,13 @@
 """Cacheable public pages: the content version drives ETag/Last-Modified (conditional GETs answer
 304), the key of the server-side page cache (invalidated exactly by publishing or a study
-change), and anonymous pages vary on nothing they do not use.
+change), and anonymous pages vary on nothing they do not use. A stored page is answered before
+the session, auth and CSRF middleware, with the headers and a fresh CSP nonce of its own.
 
 Real data: the Cerebrolysin demo and PubMed's recorded record of PMID 20412080
 (tests/data/pubmed). The cache is on here (tests/conftest.py turns it off elsewhere).
 """
+
+import re
 
 import pytest
 from django.core.cache import cache
@@ -43,6 +46,18 @@ def published_claim(demo):
     return demo.compound.claims.published().order_by("pk").first()
 
 
+def nonces(response) -> tuple[str, set[str]]:
+    """The CSP header's nonce and the nonces the page's tags carry."""
+    header = re.search(
+        r"script-src [^;]*'nonce-([^']+)'", response.headers["Content-Security-Policy"]
+    )
+    return header.group(1) if header else "", set(re.findall(r'nonce="([^"]*)"', response.text))
+
+
+def without_nonces(response) -> str:
+    return re.sub(r'nonce="[^"]*"', "", response.text)
+
+
 def test_a_conditional_get_that_still_matches_is_answered_304(client, demo):
     url = published_claim(demo).get_absolute_url()
     first = client.get(url)
@@ -66,7 +81,7 @@ def test_the_second_anonymous_request_is_served_from_the_cache(client, demo):
     first, rendering = get_counting(client, url)
     second, cached = get_counting(client, url)
     assert second.status_code == 200
-    assert second.content == first.content
+    assert without_nonces(second) == without_nonces(first)
     assert rendering > 5
     assert cached == 1
     # The htmx fragment is a different entry: the page and the fragment never mix.
@@ -142,3 +157,57 @@ def test_with_redis_every_app_server_shares_the_cached_pages(client, demo, setti
     assert stored["content"] == page.content
     _, queries = get_counting(client, url)
     assert queries == 1
+
+
+def test_a_stored_page_is_served_with_the_rendered_pages_headers_and_no_session(client, demo):
+    url = published_claim(demo).get_absolute_url()
+    rendered = client.get(url)
+    stored, queries = get_counting(client, url)
+    assert queries == 1  # the content version
+    assert without_nonces(stored) == without_nonces(rendered)
+    per_response = {"Content-Security-Policy"}  # its nonce (next test)
+    assert {k: v for k, v in stored.headers.items() if k not in per_response} == {
+        k: v for k, v in rendered.headers.items() if k not in per_response
+    }
+    for response in (rendered, stored):
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert int(response.headers["Content-Length"]) == len(response.content)
+        assert not response.cookies
+    # An address that is not a public page reads no content version.
+    _, health_queries = get_counting(client, "/healthz")
+    assert health_queries == 1
+
+
+def test_every_copy_of_a_stored_page_gets_a_fresh_nonce_in_its_scripts_and_header(client, demo):
+    url = demo.compound.get_absolute_url()
+    seen = set()
+    for _ in range(3):  # rendered, then twice from the cache
+        response = client.get(url)
+        header, in_page = nonces(response)
+        assert header, "the CSP header allows the page's scripts by nonce"
+        assert in_page == {header}, "the page's scripts carry the header's nonce, no other"
+        seen.add(header)
+    assert len(seen) == 3, "no nonce is served twice"
+    # A 304 sends no CSP header: the browser keeps the one that matches its copy's scripts.
+    etag = response.headers["ETag"]
+    not_modified = client.get(url, headers={"if_none_match": etag})
+    assert not_modified.status_code == 304
+    assert "Content-Security-Policy" not in not_modified.headers
+    assert not_modified.headers["X-Frame-Options"] == "DENY"
+
+
+def test_visitors_with_a_session_or_a_message_waiting_get_the_view_not_the_stored_page(
+    client, demo, editor
+):
+    url = demo.compound.get_absolute_url()
+    anonymous = client.get(url)
+    client.cookies["messages"] = "a message waiting"
+    with_message, queries = get_counting(client, url)
+    assert queries > 1, "rendered, not served from the cache"
+    assert "ETag" not in with_message.headers
+    del client.cookies["messages"]
+    client.force_login(editor)
+    signed_in = client.get(url, headers={"if_none_match": anonymous.headers["ETag"]})
+    assert signed_in.status_code == 200
+    assert '"X-CSRFToken": "' in signed_in.text
