@@ -359,6 +359,21 @@ class Claim(models.Model):
             GinIndex(fields=["search_vector"], name="claim_search"),
             # The flag filter is JSONB containment (flags @> '["harm_signal"]').
             GinIndex(fields=["flags"], name="claim_flags"),
+            # The home page's warnings: the latest graded published claims, read in this order
+            # until ten match, not every published claim sorted (kb.selectors).
+            models.Index(
+                models.F("graded_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                condition=models.Q(status=ClaimStatus.PUBLISHED),
+                name="claim_published_graded",
+            ),
+            # Each compound's number of published claims (home and data pages): counted in this
+            # small index, not in the table.
+            models.Index(
+                fields=["compound"],
+                condition=models.Q(status=ClaimStatus.PUBLISHED),
+                name="claim_published_compound",
+            ),
         ]
 
     def __str__(self):
