@@ -98,15 +98,23 @@ SHOWN_CLAIM_FIELDS = (
 )
 
 
+def _per_claim(rows: QuerySet, counted: str = "*") -> Coalesce:
+    """How many of `rows` (Appearance or Evidence rows) belong to each claim, distinct values
+    of `counted` when given: a subquery per claim of the page, not a join grouped over every
+    claim (which the paginator's count would then have to compute too)."""
+    count = Count(counted, distinct=counted != "*")
+    per_claim = rows.filter(claim=OuterRef("pk")).order_by().values("claim")
+    return Coalesce(Subquery(per_claim.annotate(n=count).values("n")), 0)
+
+
 def claims_with_counts(user, compound: Compound) -> QuerySet:
     """A compound's claims with topic, how many pages and sentences make each (`page_count`,
     `sentence_count`), per sentence flag how many of its sentences have it
     (`sentences_<code>`) and how many studies readers see weighed for it (`study_count`: its
     published state's rows, or its live rows when it has no state), in one query."""
+    appearances = Appearance.objects.all()
     sentence_flags = {
-        f"sentences_{code}": Count(
-            "appearances", filter=Q(appearances__flags__contains=[code]), distinct=True
-        )
+        f"sentences_{code}": _per_claim(appearances.filter(flags__contains=[code]))
         for code in APPEARANCE_FLAGS
     }
     published_rows = Func(
@@ -120,10 +128,10 @@ def claims_with_counts(user, compound: Compound) -> QuerySet:
         .select_related("topic")
         .only(*SHOWN_CLAIM_FIELDS)
         .annotate(
-            page_count=Count("appearances__source", distinct=True),
-            sentence_count=Count("appearances", distinct=True),
+            page_count=_per_claim(appearances, "source"),
+            sentence_count=_per_claim(appearances),
             study_count=Case(
-                When(published__isnull=True, then=Count("evidence", distinct=True)),
+                When(published__isnull=True, then=_per_claim(Evidence.objects.all())),
                 default=published_rows,
             ),
             **sentence_flags,
