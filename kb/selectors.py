@@ -534,13 +534,16 @@ def compound_overview(user, compound: Compound, study_url) -> CompoundOverview:
         .order_by(F("topic__position").asc(nulls_last=True), "topic__name", "id")
     )
     claim_ids = [claim.pk for claim in claims]  # ids, not objects: each would be checked
-    live = evidence_in_ladder_order(Evidence.objects.filter(claim_id__in=claim_ids)).values_list(
+    # Only weighed rows: an unweighed link counts nowhere in the overview.
+    weighed = Evidence.objects.filter(claim_id__in=claim_ids, stance__gt="")
+    live = evidence_in_ladder_order(weighed).values_list(
         "claim_id", "study_id", "stance", *_study_facts("study__")
     )
     studies = {study_id: overview.StudyFacts(*facts) for _, study_id, _, *facts in live}
     rows = published_state.published_weighings(
         claims, [(claim_id, study_id, stance) for claim_id, study_id, stance, *_ in live]
     )
+    rows = [row for row in rows if row[2]]
     missing = {study_id for _, study_id, _ in rows} - studies.keys()
     if missing:  # dropped from a draft since its claim was published
         dropped = Study.objects.filter(pk__in=missing).values_list("pk", *_study_facts())
