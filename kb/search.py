@@ -64,6 +64,14 @@ class Results:
     ranked: QuerySet
     rows: QuerySet
     snippets: Callable[[QuerySet], QuerySet] = _unmarked
+    # The ranks of the candidates {id: rank}, best first, if not read from `ranked`.
+    ranking: Callable[[], dict[int, float]] | None = None
+
+    def ranks(self) -> dict[int, float]:
+        """{id: rank}, best first: the order of `ranked`."""
+        if self.ranking is not None:
+            return self.ranking()
+        return dict(self.ranked.values_list("pk", "rank"))
 
     def all(self) -> QuerySet:
         """Best first, with snippets."""
@@ -191,7 +199,16 @@ def _full_text(query: str, claims: QuerySet) -> Found:
             text_search.pairs_match("search_vector", parsed.pairs),
             text_search.checked("search_vector", words),
         )
-    candidates = candidates.order_by().values("pk")[: RANKED_AT_MOST + 1]
+    candidates = candidates.order_by()[: RANKED_AT_MOST + 1]
+    study_rank = SearchRank(F("search_vector"), words)
+
+    def study_ranks() -> dict[int, float]:
+        # Ranked as the index yields each candidate, in one pass (not a second lookup of each
+        # by id, reading its vector again), and sorted here as `ranked` sorts: rank, then
+        # newest (a study without a year first, as PostgreSQL's DESC puts NULLs), then id.
+        found = candidates.annotate(rank=study_rank).values_list("pk", "rank", "year")
+        best_first = sorted(found, key=lambda r: (-r[1], r[2] is not None, -(r[2] or 0), r[0]))
+        return {pk: rank for pk, rank, _ in best_first}
 
     def study_snippets(queryset: QuerySet) -> QuerySet:
         return queryset.annotate(
@@ -219,11 +236,12 @@ def _full_text(query: str, claims: QuerySet) -> Found:
             snippets=claim_snippets,
         ),
         study_results=Results(
-            ranked=studies.filter(pk__in=candidates)
-            .annotate(rank=SearchRank(F("search_vector"), words))
+            ranked=studies.filter(pk__in=candidates.values("pk"))
+            .annotate(rank=study_rank)
             .order_by("-rank", "-year", "id"),
             rows=studies,
             snippets=study_snippets,
+            ranking=study_ranks,
         ),
     )
 
@@ -236,7 +254,7 @@ def _ranked_page(request, results: Results, param: str):
     ranks, which also count them; a second fetches the page's rows with their snippets, so
     that snippets are made for the rows shown only and the candidates are not looked up
     twice."""
-    ranks = dict(results.ranked.values_list("pk", "rank"))
+    ranks = results.ranks()
     page = paginator.paginate(request, list(ranks), PER_PAGE, param=param)
     rows = results.shown(page.object_list).in_bulk()
     for pk in page.object_list:

@@ -294,6 +294,34 @@ def test_the_claims_cap_counts_only_claims_the_reader_may_see(
     assert said.statement in response.text
 
 
+def test_the_page_lists_studies_in_the_ranked_order(client, make_study):
+    # Equal ranks go newest first (a study without a year first), then by id, on the page as in
+    # the ranked list.
+    for year in (2001, None, 2020, 2001, None):
+        make_study(title="Constructed aphasia trial", year=year)
+    make_study(title="Constructed aphasia trial: aphasia in aphasia", year=1990)
+    make_study(title="Constructed trial", abstract="Constructed: aphasia.", year=2024)
+    ranked = [study.pk for study in found("aphasia").studies]
+    assert len(ranked) == 7
+    page = client.get("/search/", {"q": "aphasia"}).context["studies"]
+    assert [study.pk for study in page] == ranked
+    years = [study.year for study in page]
+    assert years[0] == 1990
+    assert years[-1] == 2024
+    assert years[1:6] == [None, None, 2020, 2001, 2001]
+
+
+def test_a_studys_search_vector_is_kept_in_its_row():
+    # About 2 kB, it would go to the TOAST table by default: each candidate a search matches and
+    # ranks would cost a lookup there (studies migration 0012).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstorage FROM pg_attribute"
+            " WHERE attrelid = 'studies_study'::regclass AND attname = 'search_vector'"
+        )
+        assert cursor.fetchone()[0] == "m"  # MAIN
+
+
 def test_a_quoted_phrase_reads_the_word_pairs_index(many_rows):
     # Every title holds "trial" and the number, but only one has them adjacent in that order:
     # the pairs index finds it without reading the other rows' vectors.
