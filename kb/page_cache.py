@@ -31,13 +31,13 @@ matches its copy.
 """
 
 import hashlib
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csp import get_nonce
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
@@ -160,8 +160,15 @@ def _from_cache(stored: dict, request) -> HttpResponse:
 
 
 def _serves_a_public_page(request) -> bool:
+    return _is_public_page(get_resolver(getattr(request, "urlconf", None)), request.path_info)
+
+
+# Remembered per address (the resolver is part of the key: Django makes a new one when the URL
+# configuration changes), since the handler resolves every request again after this middleware.
+@lru_cache(maxsize=4096)
+def _is_public_page(resolver, path: str) -> bool:
     try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        match = resolver.resolve(path)
     except Resolver404:
         return False
     return getattr(match.func, "is_public_page", False)
