@@ -364,8 +364,8 @@ def _import_bulk(batch: list[StudyRecord], known: dict, *, user, reason) -> Impo
 def _write_history(studies: list[Study], history_type: str, *, user, reason) -> None:
     """One history row per study, as simple_history's bulk_history_create writes them (same
     fields, type, user, reason), copied from the rows just written by one INSERT ... SELECT:
-    the studies' text is not sent to the database a second time (issue 16: building and
-    sending those rows was a fifth of the importer's own time)."""
+    the studies' text is not sent to the database a second time (issue 16: per 2,000 studies,
+    0.35 s less of the importer's CPU, and 0.1-0.2 s for the statement instead of 0.6-0.9 s)."""
     if not studies or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     history = Study.history.model
